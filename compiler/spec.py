@@ -1,0 +1,247 @@
+"""Input schemas (pydantic v2) for policy files and catalog snapshots. Pure; no IO.
+
+`*Spec` classes describe what users write. Unknown keys are rejected (`extra="forbid"`), values
+are frozen, containers are tuples. Cross-document checks (unknown tier, duplicate agents, ...)
+belong to the loader, where they become Diagnostics with spans.
+"""
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
+
+CAPABILITIES = ("tools", "vision", "reasoning", "json", "audio", "video", "pdf")
+MODALITIES = ("text", "image", "video", "audio")
+# capability -> the OpenClaw input modality that carries it
+MODALITY_OF_CAPABILITY = {"vision": "image", "audio": "audio", "video": "video"}
+MODEL_APIS = (
+    "openai-completions",
+    "openai-responses",
+    "openai-chatgpt-responses",
+    "anthropic-messages",
+    "google-generative-ai",
+    "google-vertex",
+    "github-copilot",
+    "bedrock-converse-stream",
+    "ollama",
+    "pi-messages",
+    "azure-openai-responses",
+)
+THINKING_LEVELS = ("off", "minimal", "low", "medium", "high", "xhigh", "adaptive", "max", "ultra")
+AGENT_ID_RE = re.compile(r"^[a-z0-9_][a-z0-9_-]{0,63}$")
+ENV_VAR_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,127}$")
+PROVIDER_ID_RE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$")
+
+Capability = Literal["tools", "vision", "reasoning", "json", "audio", "video", "pdf"]
+Modality = Literal["text", "image", "video", "audio"]
+SortKey = Literal["price", "context", "newest"]
+Diversity = Literal["vendor", "provider", "none"]
+Thinking = Literal["off", "minimal", "low", "medium", "high", "xhigh", "adaptive", "max", "ultra"]
+
+
+def parse_token_count(value: Any) -> Any:
+    """Accept an integer or a string with a k/m suffix (k = 1,000; m = 1,000,000).
+
+    Example:
+        >>> parse_token_count("128k"), parse_token_count("1m"), parse_token_count(32000)
+        (128000, 1000000, 32000)
+    """
+    if isinstance(value, bool):
+        return value  # let the int validator reject it
+    if isinstance(value, str):
+        match = _SIZE_RE.match(value)
+        if not match:
+            raise ValueError("expected an integer or a number with a k/m suffix, like 128k or 1m")
+        number, suffix = Decimal(match.group(1)), match.group(2).lower()
+        scaled = number * {"": 1, "k": 1_000, "m": 1_000_000}[suffix]
+        if scaled != scaled.to_integral_value():
+            raise ValueError("token counts must be whole numbers")
+        return int(scaled)
+    return value
+
+
+def _to_decimal(value: Any) -> Any:
+    """Numbers become exact Decimals (via their shortest repr); strings and bools are refused."""
+    if isinstance(value, bool) or isinstance(value, str):
+        raise ValueError("expected a number")
+    if isinstance(value, float | int):
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return value
+
+
+TokenCount = Annotated[StrictInt, BeforeValidator(parse_token_count), Field(ge=0)]
+Money = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0)]
+Glob = Annotated[StrictStr, Field(min_length=1)]
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- policy files
+
+
+class PriceCeilingSpec(Spec):
+    """USD per 1M tokens; applies to every model in the chain."""
+
+    input: Money | None = None
+    output: Money | None = None
+
+
+class WorkloadSpec(Spec):
+    """Expected millions of tokens per month."""
+
+    input_mtok: Money = Decimal(0)
+    output_mtok: Money = Decimal(0)
+
+
+class ConstraintSpec(Spec):
+    """The keys a tier, an environment's tier override and an agent share. Unset means inherit."""
+
+    requires: tuple[Capability, ...] | None = None
+    min_context: TokenCount | None = None
+    max_price: PriceCeilingSpec | None = None
+    prefer: tuple[Glob, ...] | None = None
+    avoid: tuple[Glob, ...] | None = None
+    sort: SortKey | None = None
+    fallbacks: Annotated[StrictInt, Field(ge=0, le=16)] | None = None
+    diversity: Diversity | None = None
+    thinking: Thinking | None = None
+
+
+class TierSpec(ConstraintSpec):
+    description: StrictStr | None = None
+
+
+class TiersFileSpec(Spec):
+    version: Literal[1]
+    tiers: dict[StrictStr, TierSpec]
+
+
+class AgentSpec(ConstraintSpec):
+    tier: StrictStr | None = None
+    name: StrictStr | None = None
+    description: StrictStr | None = None
+    pin: StrictStr | None = None
+    workload: WorkloadSpec | None = None
+    budget: Money | None = None
+
+
+class TeamFileSpec(Spec):
+    version: Literal[1]
+    team: StrictStr
+    description: StrictStr | None = None
+    owners: tuple[StrictStr, ...] = ()
+    agents: dict[StrictStr, AgentSpec] = Field(default_factory=dict)
+
+
+class EnvRefSpec(Spec):
+    env: StrictStr
+
+
+class ProviderSpec(Spec):
+    base_url: StrictStr
+    api: Literal[MODEL_APIS]  # type: ignore[valid-type]
+    # A literal string is accepted by the schema only so the loader can reject it as PC107
+    # without echoing the secret back in a pydantic message.
+    api_key: EnvRefSpec | StrictStr | None = None
+
+
+class EnvironmentFileSpec(Spec):
+    version: Literal[1]
+    environment: StrictStr
+    description: StrictStr | None = None
+    catalogs: tuple[StrictStr, ...] = ()
+    template: StrictStr = "openclaw.json.j2"
+    providers: dict[StrictStr, ProviderSpec] = Field(default_factory=dict)
+    teams: tuple[StrictStr, ...] = ("*",)
+    default_tier: StrictStr | None = None
+    image_tier: StrictStr | None = None
+    system_agent: StrictStr | None = None
+    tiers: dict[StrictStr, ConstraintSpec] = Field(default_factory=dict)
+    budget: Money | None = None
+    promote_from: StrictStr | None = None
+
+
+POLICY_FILE_SPECS: dict[str, type[Spec]] = {
+    "tiers": TiersFileSpec,
+    "team": TeamFileSpec,
+    "environment": EnvironmentFileSpec,
+}
+
+
+# --------------------------------------------------------------------------- catalog snapshots
+
+Price = Decimal | Literal["variable"]
+
+
+class OfferPriceSpec(Spec):
+    """USD per 1M tokens. Absent = unknown; "variable" = router pricing (never fits a ceiling)."""
+
+    input: Price | None = None
+    output: Price | None = None
+    cache_read: Price | None = None
+    cache_write: Price | None = None
+
+
+class CapabilitiesSpec(Spec):
+    """true / false / absent (unknown). Unknown never satisfies a requirement."""
+
+    tools: StrictBool | None = None
+    vision: StrictBool | None = None
+    reasoning: StrictBool | None = None
+    json_: StrictBool | None = Field(default=None, alias="json")
+    audio: StrictBool | None = None
+    video: StrictBool | None = None
+    pdf: StrictBool | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class OfferSpec(Spec):
+    provider: Annotated[StrictStr, Field(pattern=PROVIDER_ID_RE.pattern)]
+    id: Annotated[StrictStr, Field(min_length=1)]
+    name: StrictStr
+    vendor: StrictStr
+    context_window: Annotated[StrictInt, Field(gt=0)] | None = None
+    max_output: Annotated[StrictInt, Field(gt=0)] | None = None
+    input: tuple[Modality, ...] = ("text",)
+    capabilities: CapabilitiesSpec = CapabilitiesSpec()
+    price: OfferPriceSpec = OfferPriceSpec()
+    release_date: Annotated[StrictStr, Field(pattern=r"^\d{4}-\d{2}(-\d{2})?$")] | None = None
+    deprecation_date: date | None = None
+    expiry_date: date | None = None
+    deprecated: StrictBool = False
+
+    @model_validator(mode="after")
+    def _modalities_match_capabilities(self) -> "OfferSpec":
+        for capability, modality in MODALITY_OF_CAPABILITY.items():
+            flag = getattr(self.capabilities, capability)
+            if (modality in self.input) != (flag is True):
+                raise ValueError(
+                    f"input {list(self.input)} and capabilities.{capability}={flag} disagree: "
+                    f"'{modality}' is in input exactly when {capability} is true"
+                )
+        if "text" not in self.input:
+            raise ValueError("input must include 'text'")
+        return self
+
+
+class CatalogSpec(Spec):
+    format: Literal["clawpolicy-catalog"]
+    version: Literal[1]
+    date: date
+    source: StrictStr | None = None
+    offers: tuple[OfferSpec, ...]
