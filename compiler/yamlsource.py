@@ -29,26 +29,25 @@ class SourceMap:
     values: Mapping[Path, Span]
     keys: Mapping[Path, Span]
 
-    def locate(self, loc: Iterable[object], prefer_key: bool = False) -> Span:
-        """The deepest known span along `loc`; loc parts absent from the document are skipped.
+    def known_path(self, loc: Iterable[object]) -> Path:
+        """The parts of `loc` that exist in the document, in order.
 
-        pydantic inserts union tags into error locations; skipping unknown parts keeps the walk
-        on the document's own structure.
+        pydantic inserts union tags into error locations; skipping parts the document does not
+        have keeps the walk on the document's own structure.
         """
-        best = self.values.get((), Span(self.path, 1, 1))
         current: Path = ()
-        parts = list(loc)
-        for index, part in enumerate(parts):
+        for part in loc:
             candidate = (*current, part)  # type: ignore[misc]
-            if candidate not in self.values:
-                continue
-            current = candidate
-            is_last = index == len(parts) - 1
-            if prefer_key and is_last and candidate in self.keys:
-                best = self.keys[candidate]
-            else:
-                best = self.values[candidate]
-        return best
+            if candidate in self.values:
+                current = candidate
+        return current
+
+    def locate(self, loc: Iterable[object], prefer_key: bool = False) -> Span:
+        """The span of the deepest node along `loc` (its key's span when `prefer_key`)."""
+        path = self.known_path(loc)
+        if prefer_key and path in self.keys:
+            return self.keys[path]
+        return self.values.get(path, Span(self.path, 1, 1))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,257 @@
+"""The `clawpolicy` command line: flags in, `compiler.api` calls, text and an exit code out.
+
+Exit codes (every command):
+    0  success; no changes (`diff`), outputs up to date (`compile --check`)
+    1  changes found (`diff`), outputs would change (`compile --check`)
+    2  user error: bad YAML, schema, unsatisfiable policy, template error, unknown ref, bad usage
+    3  internal error: "please report", with the traceback
+
+Results go to stdout, diagnostics to stderr. Colour only on a terminal, never with NO_COLOR or
+--no-color.
+"""
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__, api, diagnostics
+from .diagnostics import CompileError, Diagnostic
+
+EXIT_OK, EXIT_CHANGES, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """How to print: format of the report, quiet, colour, error cap."""
+
+    format: str = "text"
+    quiet: bool = False
+    color: bool = False
+    max_errors: int = 20
+
+    def diagnostics(self, items: Sequence[Diagnostic]) -> None:
+        if not items:
+            return
+        if self.format == "github":
+            text = diagnostics.format_github(items)
+        elif self.format == "json":
+            return  # json reports carry their diagnostics on stdout
+        else:
+            text = diagnostics.format_text(items, self.max_errors, self.color)
+        click.echo(text, err=True)
+
+    def result(self, text: str) -> None:
+        if not self.quiet or self.format == "json":
+            click.echo(text, nl=not text.endswith("\n"))
+
+
+def _use_color(no_color: bool) -> bool:
+    return not no_color and "NO_COLOR" not in os.environ and sys.stderr.isatty()
+
+
+def common_options(formats: Sequence[str]) -> Callable[[Any], Any]:
+    def decorate(func: Any) -> Any:
+        func = click.option("--root", type=click.Path(file_okay=False, path_type=Path),
+                            default=Path("."), show_default=True,
+                            help="The policy repository.")(func)
+        func = click.option("--format", "fmt", type=click.Choice(formats), default=formats[0],
+                            show_default=True, help="Output format.")(func)
+        func = click.option("-q", "--quiet", is_flag=True, help="Print only problems.")(func)
+        func = click.option("--no-color", is_flag=True, help="Never colour (also: NO_COLOR).")(func)
+        return click.option("--max-errors", type=click.IntRange(1), default=20, show_default=True,
+                            help="Show at most this many diagnostics.")(func)
+    return decorate
+
+
+def make_output(fmt: str, quiet: bool, no_color: bool, max_errors: int) -> Output:
+    return Output(fmt, quiet, _use_color(no_color), max_errors)
+
+
+def fail(out: Output, exc: CompileError) -> NoReturn:
+    """Print a CompileError's diagnostics and exit 2."""
+    if out.format == "json":
+        click.echo(json.dumps({"ok": False, "diagnostics": [
+            diagnostics.to_json(d) for d in exc.diagnostics]}, indent=2))
+    out.diagnostics(exc.diagnostics)
+    raise SystemExit(EXIT_USER)
+
+
+class _Group(click.Group):
+    """Turns unexpected exceptions into exit 3 with a traceback (CompileError never gets here)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception:  # noqa: BLE001 - the last line of defence, by design
+            click.echo("clawpolicy: internal error, please report it with this traceback:",
+                       err=True)
+            click.echo(traceback.format_exc(), err=True)
+            raise SystemExit(EXIT_INTERNAL) from None
+
+
+MAIN_EPILOG = """\b
+Examples:
+  clawpolicy validate                  check every policy file, write nothing
+  clawpolicy compile                   render rendered/<env>/openclaw.json
+  clawpolicy compile --check           exit 1 when rendered/ is stale (CI)
+  clawpolicy explain support-triage --env prod
+  clawpolicy schema > clawpolicy.schema.json
+"""
+
+
+@click.group(cls=_Group, epilog=MAIN_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="clawpolicy")
+def main_group() -> None:
+    """Compile YAML model-routing policies into OpenClaw configs (openclaw.json)."""
+
+
+def _summary(result: api.CompileResult, check: bool) -> str:
+    report = result.report
+    assert report is not None
+    verb = "would change" if check else "wrote"
+    lines = [f"{verb} {path}" for path in report.changed]
+    lines.append(f"{len(result.resolutions)} environment(s), "
+                 f"{sum(len(r.agents) for r in result.resolutions.values())} agent chain(s); "
+                 f"{len(report.changed)} file(s) {'out of date' if check else 'changed'}, "
+                 f"{len(report.unchanged)} unchanged")
+    return "\n".join(lines)
+
+
+def _compile_json(result: api.CompileResult) -> str:
+    report = result.report
+    return json.dumps({
+        "ok": True,
+        "changed": list(report.changed) if report else [],
+        "unchanged": list(report.unchanged) if report else [],
+        "environments": {
+            name: {"agents": {k: list(v.refs) for k, v in res.agents.items()},
+                   "monthly_cost": str(res.total_cost)}
+            for name, res in result.resolutions.items()
+        },
+        "diagnostics": [diagnostics.to_json(d) for d in result.warnings],
+    }, indent=2)
+
+
+COMPILE_EPILOG = """\b
+Examples:
+  clawpolicy compile                           all environments
+  clawpolicy compile --env prod --check        exit 1 if rendered/prod is stale
+  clawpolicy compile --upgrade                 re-resolve every chain (ignore locks)
+  clawpolicy compile --upgrade support-triage  re-resolve one agent
+  clawpolicy compile --check --format github   GitHub annotations
+"""
+
+
+@main_group.command("compile", epilog=COMPILE_EPILOG)
+@click.option("--env", "envs", multiple=True, metavar="ENV", help="Only this environment (repeatable).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when outputs would change.")
+@click.option("--upgrade", is_flag=True, help="Re-resolve locked chains (all, or the AGENTs given).")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.argument("agents", nargs=-1, metavar="[AGENT]...")
+@common_options(("text", "json", "github"))
+def compile_command(envs: tuple[str, ...], check: bool, upgrade: bool, strict: bool,
+                    agents: tuple[str, ...], root: Path, fmt: str, quiet: bool, no_color: bool,
+                    max_errors: int) -> None:
+    """Render rendered/<env>/openclaw.json and its lock for each environment."""
+    out = make_output(fmt, quiet, no_color, max_errors)
+    if agents and not upgrade:
+        raise click.UsageError("AGENT arguments go with --upgrade")
+    options = api.CompileOptions(root=root, envs=envs, check=check, upgrade=upgrade,
+                                 upgrade_agents=agents, strict=strict)
+    try:
+        result = api.compile_project(options)
+    except CompileError as exc:
+        fail(out, exc)
+    out.diagnostics(result.warnings)
+    out.result(_compile_json(result) if fmt == "json" else _summary(result, check))
+    assert result.report is not None
+    raise SystemExit(EXIT_CHANGES if check and result.report.changed else EXIT_OK)
+
+
+@main_group.command("validate", epilog="\b\nExamples:\n  clawpolicy validate\n"
+                    "  clawpolicy validate --strict --format github")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@common_options(("text", "json", "github"))
+def validate_command(strict: bool, root: Path, fmt: str, quiet: bool, no_color: bool,
+                     max_errors: int) -> None:
+    """Check every policy file and resolve every chain; write nothing."""
+    out = make_output(fmt, quiet, no_color, max_errors)
+    try:
+        result = api.validate_project(root, strict=strict)
+    except CompileError as exc:
+        fail(out, exc)
+    out.diagnostics(result.warnings)
+    if fmt == "json":
+        out.result(_compile_json(result))
+    else:
+        agents = sum(len(r.agents) for r in result.resolutions.values())
+        out.result(f"ok: {len(result.project.tiers)} tier(s), {len(result.project.agents)} "
+                   f"agent(s), {len(result.resolutions)} environment(s), {agents} chain(s)")
+    raise SystemExit(EXIT_OK)
+
+
+@main_group.command("explain", epilog="\b\nExamples:\n  clawpolicy explain support-triage\n"
+                    "  clawpolicy explain support-triage --env prod --format json")
+@click.argument("agent")
+@click.option("--env", "envs", multiple=True, metavar="ENV",
+              help="Environment (repeatable; default: every one that deploys the agent).")
+@common_options(("text", "json"))
+def explain_command(agent: str, envs: tuple[str, ...], root: Path, fmt: str, quiet: bool,
+                    no_color: bool, max_errors: int) -> None:
+    """Show an agent's merged constraints, ranked candidates, chain and every rejection."""
+    from . import explainer
+
+    out = make_output(fmt, quiet, no_color, max_errors)
+    try:
+        explanations = explainer.explain(root, agent, envs)
+    except CompileError as exc:
+        fail(out, exc)
+    text = explainer.to_json(explanations) if fmt == "json" else explainer.format_text(explanations)
+    click.echo(text, nl=False)
+    failed = any(e.report is None or e.report.result is None for e in explanations)
+    raise SystemExit(EXIT_USER if failed else EXIT_OK)
+
+
+@main_group.command("schema", epilog="\b\nExamples:\n  clawpolicy schema > clawpolicy.schema.json\n"
+                    "  clawpolicy schema --kind environment\n\n"
+                    "For editors, add to a YAML file:\n"
+                    "  # yaml-language-server: $schema=./clawpolicy.schema.json")
+@click.option("--kind", type=click.Choice(["all", "tiers", "team", "environment", "catalog"]),
+              default="all", show_default=True, help="Which file's schema.")
+def schema_command(kind: str) -> None:
+    """Print the JSON Schema of the policy files (for yaml-language-server)."""
+    from .schema import policy_schema
+
+    click.echo(json.dumps(policy_schema(kind), indent=2))
+
+
+def _register_optional_groups() -> None:
+    """Commands that live in their own modules register here."""
+    for module, name in (("cli_catalog", "catalog"), ("cli_gitops", None)):
+        try:
+            imported = __import__(f"compiler.{module}", fromlist=["*"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"compiler.{module}":
+                raise
+            continue
+        if name is not None:
+            main_group.add_command(getattr(imported, name))
+        else:
+            for command in getattr(imported, "COMMANDS", ()):
+                main_group.add_command(command)
+
+
+_register_optional_groups()
+
+
+def main() -> None:
+    main_group(prog_name="clawpolicy")

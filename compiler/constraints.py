@@ -1,0 +1,210 @@
+"""Stage 2a: merge constraint layers and check offers against them. Pure; no IO.
+
+Layers merge tier <- environment override <- agent. Bounds merge so the stricter wins
+(requires: union, min_context: max, max_price: per-field min); `avoid` globs accumulate;
+`prefer` lists concatenate most specific first; `sort`, `fallbacks`, `diversity` and `thinking`
+take the most specific value that is set. Every merged value remembers where it came from.
+"""
+
+import fnmatch
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .catalog import Offer
+from .diagnostics import Span
+from .project import Constraints
+
+DEFAULTS: Mapping[str, Any] = {"sort": "price", "fallbacks": 1, "diversity": "none"}
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a merged value came from."""
+
+    origin: str
+    span: Span | None
+
+    def __str__(self) -> str:
+        return f"{self.origin} ({self.span})" if self.span else self.origin
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """The constraints one chain must satisfy. Equal Merged values rank offers identically."""
+
+    requires: tuple[str, ...] = ()
+    min_context: int = 0
+    max_input: Decimal | None = None
+    max_output: Decimal | None = None
+    prefer: tuple[str, ...] = ()
+    avoid: tuple[str, ...] = ()
+    sort: str = "price"
+    fallbacks: int = 1
+    diversity: str = "none"
+    thinking: str | None = None
+    weights: tuple[Decimal, Decimal] = (Decimal(1), Decimal(1))  # price sort: input, output
+    provenance: Mapping[str, tuple[Source, ...]] = field(default_factory=dict, compare=False,
+                                                          hash=False)
+
+    def rank_key(self) -> tuple[Any, ...]:
+        """Everything that decides which offers pass and in what order."""
+        return (self.requires, self.min_context, self.max_input, self.max_output, self.prefer,
+                self.avoid, self.sort, self.weights)
+
+    def describe(self) -> list[str]:
+        """Human-readable constraint lines, e.g. for error notes and `explain`."""
+        lines = []
+        if self.requires:
+            lines.append(f"requires {', '.join(self.requires)}")
+        if self.min_context:
+            lines.append(f"min_context {self.min_context:,}")
+        if self.max_input is not None:
+            lines.append(f"max_price.input {self.max_input} USD/1M")
+        if self.max_output is not None:
+            lines.append(f"max_price.output {self.max_output} USD/1M")
+        if self.avoid:
+            lines.append(f"avoid {', '.join(self.avoid)}")
+        if self.prefer:
+            lines.append(f"prefer {', '.join(self.prefer)}")
+        lines.append(f"sort {self.sort}, fallbacks {self.fallbacks}, diversity {self.diversity}")
+        return lines
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _min_bound(
+    layers: Iterable[Constraints], key: str, provenance: dict[str, list[Source]]
+) -> Decimal | None:
+    best: Decimal | None = None
+    for layer in layers:
+        ceiling = layer.spec.max_price
+        value = getattr(ceiling, key) if ceiling is not None else None
+        if value is None:
+            continue
+        provenance.setdefault(f"max_price.{key}", []).append(
+            Source(layer.origin, layer.spans.get("max_price"))
+        )
+        if best is None or value < best:
+            best = value
+    return best
+
+
+def merge(layers: tuple[Constraints, ...], extra_requires: tuple[str, ...] = (),
+          weights: tuple[Decimal, Decimal] | None = None) -> Merged:
+    """Merge layers given from least to most specific (tier, environment override, agent).
+
+    Example:
+        >>> from compiler.spec import ConstraintSpec, PriceCeilingSpec
+        >>> tier = Constraints("tier fast", ConstraintSpec(requires=("tools",), min_context=100,
+        ...     max_price=PriceCeilingSpec(output=5)), {})
+        >>> agent = Constraints("agent a", ConstraintSpec(requires=("vision",),
+        ...     max_price=PriceCeilingSpec(output=2), min_context=50), {})
+        >>> m = merge((tier, agent))
+        >>> m.requires, m.min_context, m.max_output
+        (('tools', 'vision'), 100, Decimal('2'))
+    """
+    provenance: dict[str, list[Source]] = {}
+
+    def note(key: str, layer: Constraints) -> None:
+        provenance.setdefault(key, []).append(Source(layer.origin, layer.spans.get(key)))
+
+    requires: list[str] = list(extra_requires)
+    min_context = 0
+    avoid: list[str] = []
+    prefer: list[str] = []
+    scalars: dict[str, Any] = dict(DEFAULTS)
+    scalars["thinking"] = None
+    for layer in layers:
+        spec = layer.spec
+        if spec.requires:
+            requires.extend(spec.requires)
+            note("requires", layer)
+        if spec.min_context is not None:
+            note("min_context", layer)
+            min_context = max(min_context, spec.min_context)
+        if spec.avoid:
+            avoid.extend(spec.avoid)
+            note("avoid", layer)
+        for key in ("sort", "fallbacks", "diversity", "thinking"):
+            value = getattr(spec, key)
+            if value is not None:
+                scalars[key] = value
+                provenance[key] = [Source(layer.origin, layer.spans.get(key))]
+    for layer in reversed(layers):
+        if layer.spec.prefer:
+            prefer.extend(layer.spec.prefer)
+            note("prefer", layer)
+    max_input = _min_bound(layers, "input", provenance)
+    max_output = _min_bound(layers, "output", provenance)
+    return Merged(
+        requires=tuple(sorted(set(requires))), min_context=min_context,
+        max_input=max_input, max_output=max_output, prefer=_unique(prefer),
+        avoid=_unique(avoid), sort=scalars["sort"], fallbacks=scalars["fallbacks"],
+        diversity=scalars["diversity"], thinking=scalars["thinking"],
+        weights=weights or (Decimal(1), Decimal(1)),
+        provenance={k: tuple(v) for k, v in sorted(provenance.items())},
+    )
+
+
+def matches(pattern: str, offer: Offer) -> bool:
+    """A glob matches the model id or the full ref (`provider/id`), case-sensitively."""
+    return fnmatch.fnmatchcase(offer.id, pattern) or fnmatch.fnmatchcase(offer.ref, pattern)
+
+
+def _price_problem(offer: Offer, key: str, ceiling: Decimal | None) -> str | None:
+    if ceiling is None:
+        return None
+    price = offer.price.get(key)
+    if price is None:
+        return f"{key} price unknown (ceiling {ceiling})"
+    if price == "variable":
+        return f"{key} price is variable (ceiling {ceiling})"
+    assert isinstance(price, Decimal)
+    if price > ceiling:
+        return f"{key} price {price} > {ceiling}"
+    return None
+
+
+def problems(offer: Offer, merged: Merged) -> tuple[str, ...]:
+    """Every reason `offer` fails `merged` (empty when it satisfies all of them)."""
+    found: list[str] = []
+    retired = offer.retired_reason()
+    if retired:
+        found.append(retired)
+    for pattern in merged.avoid:
+        if matches(pattern, offer):
+            found.append(f"matches avoid '{pattern}'")
+            break
+    for capability in merged.requires:
+        flag = offer.capabilities.get(capability)
+        if flag is None:
+            found.append(f"{capability} unknown")
+        elif not flag:
+            found.append(f"lacks {capability}")
+    if merged.min_context:
+        if offer.context_window is None:
+            found.append("context window unknown")
+        elif offer.context_window < merged.min_context:
+            found.append(f"context {offer.context_window:,} < {merged.min_context:,}")
+    for key, ceiling in (("input", merged.max_input), ("output", merged.max_output)):
+        problem = _price_problem(offer, key, ceiling)
+        if problem:
+            found.append(problem)
+    return tuple(found)
+
+
+def monthly_cost(offer: Offer, input_mtok: Decimal, output_mtok: Decimal) -> Decimal | None:
+    """Estimated USD per month for a workload, or None when a needed price is not known."""
+    total = Decimal(0)
+    for key, volume in (("input", input_mtok), ("output", output_mtok)):
+        if not volume:
+            continue
+        price = offer.price.get(key)
+        if not isinstance(price, Decimal):
+            return None
+        total += price * volume
+    return total

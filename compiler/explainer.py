@@ -1,0 +1,162 @@
+"""Explain one agent's resolution: merged constraints with provenance, ranked candidates, the
+chosen chain and every rejected offer with its reasons. Pure; formats text and JSON.
+"""
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from . import api
+from .catalog import Offer, json_ready
+from .constraints import Merged
+from .diagnostics import CompileError, error, format_text_one
+from .project import Project
+from .resolver import SubjectReport, agent_subject, resolve_subject
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    agent: str
+    team: str
+    tier: str | None
+    environment: str
+    report: SubjectReport | None  # None: the agent has no tier in this environment
+
+
+def explain(root: Path, agent_id: str, envs: tuple[str, ...] = ()) -> tuple[Explanation, ...]:
+    """Explain `agent_id` in the given environments (default: every one that deploys it).
+
+    Raises:
+        CompileError: unknown agent or environment, or an agent no named environment deploys.
+    """
+    project = api.load_project(root.resolve())
+    agent = project.agents.get(agent_id)
+    if agent is None:
+        import difflib
+
+        close = difflib.get_close_matches(agent_id, list(project.agents), n=1)
+        notes = [f"hint: did you mean '{close[0]}'?"] if close else []
+        raise CompileError((error("PC103", f"unknown agent '{agent_id}'", None, *notes),))
+    chosen = api.select_environments(project, envs)
+    deployed = [env for env in chosen if agent_id in env.agent_ids]
+    if not deployed:
+        raise CompileError((error("PC103", f"agent '{agent_id}' is not deployed in "
+                                  f"{', '.join(e.name for e in chosen)}", agent.span),))
+    return tuple(_explain_env(project, root.resolve(), agent_id, env.name) for env in deployed)
+
+
+def _explain_env(project: Project, root: Path, agent_id: str, env_name: str) -> Explanation:
+    env = project.environments[env_name]
+    agent = project.agents[agent_id]
+    subject = agent_subject(project, env, agent)
+    tier = agent.spec.tier or env.spec.default_tier
+    if subject is None:
+        return Explanation(agent_id, agent.team, tier, env_name, None)
+    lock = api.read_lock(root, env_name)
+    report = resolve_subject(project, env, subject, api.locked_chains(lock, env, api.CompileOptions()))
+    return Explanation(agent_id, agent.team, tier, env_name, report)
+
+
+def _price(offer: Offer, key: str) -> str:
+    value = offer.price.get(key)
+    return "?" if value is None else str(value)
+
+
+def _offer_line(offer: Offer) -> str:
+    context = f"{offer.context_window:,}" if offer.context_window else "?"
+    return (f"{offer.ref}  in {_price(offer, 'input')} out {_price(offer, 'output')} USD/1M, "
+            f"context {context}, vendor {offer.vendor}")
+
+
+def _constraint_rows(merged: Merged) -> list[tuple[str, str, str]]:
+    values = {
+        "requires": ", ".join(merged.requires) or "-",
+        "min_context": f"{merged.min_context:,}" if merged.min_context else "-",
+        "max_price.input": str(merged.max_input) if merged.max_input is not None else "-",
+        "max_price.output": str(merged.max_output) if merged.max_output is not None else "-",
+        "prefer": ", ".join(merged.prefer) or "-",
+        "avoid": ", ".join(merged.avoid) or "-",
+        "sort": merged.sort,
+        "fallbacks": str(merged.fallbacks),
+        "diversity": merged.diversity,
+        "thinking": merged.thinking or "-",
+    }
+    rows = []
+    for key, value in values.items():
+        sources = merged.provenance.get(key, ())
+        origin = "; ".join(str(s) for s in sources) or "default"
+        rows.append((key, value, origin))
+    return rows
+
+
+def format_text(explanations: tuple[Explanation, ...]) -> str:
+    return "\n\n".join(_format_one(e) for e in explanations) + "\n"
+
+
+def _format_one(item: Explanation) -> str:
+    head = f"agent {item.agent} (team {item.team}, tier {item.tier}) in environment {item.environment}"
+    report = item.report
+    if report is None:
+        return f"{head}\n  no tier: set tier on the agent or default_tier on the environment"
+    lines = [head, f"  defined at {report.subject.span}", "", "merged constraints:"]
+    for key, value, origin in _constraint_rows(report.merged):
+        lines.append(f"  {key:<17} {value:<30} from {origin}")
+    lines += ["", "chosen chain:"]
+    if report.result is None:
+        lines.append("  (none)")
+    else:
+        for index, offer in enumerate(report.result.chain):
+            role = "primary" if index == 0 else f"fallback {index}"
+            kept = "  [kept from lock]" if offer.ref in report.result.kept_from_lock else ""
+            lines.append(f"  {role:<11} {offer.ref}{kept}")
+        if report.result.cost is not None:
+            lines.append(f"  estimated cost of the primary: {report.result.cost:.2f} USD/month")
+    lines += ["", f"ranked candidates ({len(report.ranking.candidates)}):"]
+    lines += [f"  {i:>3}. {_offer_line(o)}" for i, o in enumerate(report.ranking.candidates, 1)]
+    lines += ["", f"rejected offers ({len(report.ranking.rejected)}):"]
+    lines += [f"  {r.offer.ref}: {'; '.join(r.reasons)}" for r in report.ranking.rejected]
+    if report.diagnostics:
+        lines += ["", "diagnostics:"]
+        lines += ["  " + format_text_one(d).replace("\n", "\n  ") for d in report.diagnostics]
+    return "\n".join(lines)
+
+
+def _offer_json(offer: Offer) -> dict[str, Any]:
+    return {
+        "ref": offer.ref, "vendor": offer.vendor, "context_window": offer.context_window,
+        "price": {k: v for k, v in offer.price.items() if v is not None},
+    }
+
+
+def to_json(explanations: tuple[Explanation, ...]) -> str:
+    items = []
+    for item in explanations:
+        body: dict[str, Any] = {"agent": item.agent, "team": item.team, "tier": item.tier,
+                                "environment": item.environment}
+        report = item.report
+        if report is not None:
+            body["constraints"] = {
+                key: {"value": value, "from": origin}
+                for key, value, origin in _constraint_rows(report.merged)
+            }
+            result = report.result
+            body["chain"] = list(result.refs) if result else []
+            body["monthly_cost"] = result.cost if result and result.cost is not None else None
+            body["candidates"] = [_offer_json(o) for o in report.ranking.candidates]
+            body["rejected"] = [
+                {**_offer_json(r.offer), "reasons": list(r.reasons)} for r in report.ranking.rejected
+            ]
+            body["diagnostics"] = [
+                {"code": d.code, "severity": d.severity.value, "message": d.message}
+                for d in report.diagnostics
+            ]
+        items.append(body)
+    return json.dumps(json_ready(items), indent=2, default=_decimal_text) + "\n"
+
+
+def _decimal_text(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)

@@ -1,0 +1,374 @@
+"""Stage 1: read a policy repository into a Project (files -> Project). The only policy reader.
+
+Discovers `policies/tiers.yaml`, `policies/teams/*.yaml`, `policies/environments/*.yaml` and the
+catalog snapshots the environments name; validates each file with `spec.py`; then checks what
+spans files (tier references, unique agent ids, providers, catalogs, templates). Every error of
+the stage is collected and raised as one CompileError.
+"""
+
+import difflib
+import fnmatch
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from . import catalog as catalog_mod
+from .diagnostics import CompileError, Diagnostic, Span, error, raise_if_errors, warning
+from .project import Agent, Constraints, Environment, Project, Provider, Tier
+from .schemaerrors import diagnostics_from_validation
+from .spec import (
+    AGENT_ID_RE,
+    ENV_VAR_RE,
+    PROVIDER_ID_RE,
+    ConstraintSpec,
+    EnvironmentFileSpec,
+    EnvRefSpec,
+    TeamFileSpec,
+    TiersFileSpec,
+)
+from .yamlsource import SourceDoc, SourceMap, parse
+
+S = TypeVar("S", bound=BaseModel)
+CONSTRAINT_KEYS = tuple(ConstraintSpec.model_fields)
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    path: str  # repo-relative POSIX
+    spec: Any
+    source_map: SourceMap
+
+
+class _Reader:
+    """Reads and validates files, collecting diagnostics instead of stopping at the first."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Diagnostic] = []
+        self.digests: dict[str, str] = {}
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def read_text(self, path: Path, span: Span | None = None) -> str | None:
+        rel = self.rel(path) if path.is_relative_to(self.root) else str(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            self.problems.append(
+                error("PC003", f"cannot read {rel}: {exc.strerror or exc}", span or Span(rel))
+            )
+            return None
+        self.digests[rel] = hashlib.sha256(data).hexdigest()
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            self.problems.append(error("PC003", f"{rel} is not UTF-8 text", span or Span(rel)))
+            return None
+
+    def load(self, path: Path, model: type[S]) -> _File | None:
+        text = self.read_text(path)
+        if text is None:
+            return None
+        rel = self.rel(path)
+        try:
+            doc: SourceDoc = parse(text, rel)
+        except CompileError as exc:
+            self.problems.extend(exc.diagnostics)
+            return None
+        if not isinstance(doc.data, dict):
+            self.problems.append(
+                error("PC103", "expected a mapping at the top of the file", Span(rel, 1, 1))
+            )
+            return None
+        try:
+            spec = model.model_validate(doc.data)
+        except ValidationError as exc:
+            self.problems.extend(diagnostics_from_validation(exc, model, doc.source_map))
+            return None
+        return _File(rel, spec, doc.source_map)
+
+
+def _key_spans(source_map: SourceMap, where: tuple[Any, ...], keys: Any) -> dict[str, Span]:
+    spans = {}
+    for key in keys:
+        span = source_map.values.get((*where, key))
+        if span is not None:
+            spans[key] = span
+    return spans
+
+
+def _layer(origin: str, spec: ConstraintSpec, source_map: SourceMap, where: tuple[Any, ...]) -> Constraints:
+    return Constraints(origin, spec, _key_spans(source_map, where, CONSTRAINT_KEYS))
+
+
+def _policy_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
+
+
+def _load_tiers(reader: _Reader, policies: Path) -> dict[str, Tier]:
+    path = policies / "tiers.yaml"
+    if not path.exists():
+        reader.problems.append(
+            error("PC112", "policies/tiers.yaml is missing", Span(reader.rel(path)),
+                  "hint: every policy repo defines its tiers in policies/tiers.yaml")
+        )
+        return {}
+    loaded = reader.load(path, TiersFileSpec)
+    if loaded is None:
+        return {}
+    tiers = {}
+    for name, spec in sorted(loaded.spec.tiers.items()):
+        where = ("tiers", name)
+        span = loaded.source_map.keys.get(where, Span(loaded.path, 1, 1))
+        tiers[name] = Tier(name, spec, span, _layer(f"tier {name}", spec, loaded.source_map, where))
+    return tiers
+
+
+def _load_agents(reader: _Reader, policies: Path, tiers: Mapping[str, Tier]) -> tuple[dict[str, Agent], set[str]]:
+    agents: dict[str, Agent] = {}
+    teams: dict[str, str] = {}
+    for path in _policy_files(policies / "teams"):
+        loaded = reader.load(path, TeamFileSpec)
+        if loaded is None:
+            continue
+        spec: TeamFileSpec = loaded.spec
+        team_span = loaded.source_map.values.get(("team",), Span(loaded.path, 1, 1))
+        if spec.team in teams:
+            reader.problems.append(error("PC105", f"team '{spec.team}' is defined twice", team_span,
+                                         f"note: also defined in {teams[spec.team]}"))
+            continue
+        teams[spec.team] = loaded.path
+        for agent_id, agent_spec in spec.agents.items():
+            agent = _make_agent(reader, loaded, spec.team, agent_id, agent_spec)
+            if agent is None:
+                continue
+            if agent_id in agents:
+                reader.problems.append(error(
+                    "PC105", f"agent id '{agent_id}' is used twice", agent.span,
+                    f"note: first defined at {agents[agent_id].span}",
+                    "hint: agent ids are OpenClaw agent ids and must be unique org-wide"))
+                continue
+            _check_tier_ref(reader, tiers, agent_spec.tier, agent.spans.get("tier"))
+            agents[agent_id] = agent
+    return dict(sorted(agents.items())), set(teams)
+
+
+def _make_agent(reader: _Reader, loaded: _File, team: str, agent_id: str, spec: Any) -> Agent | None:
+    where = ("agents", agent_id)
+    span = loaded.source_map.keys.get(where, Span(loaded.path, 1, 1))
+    if not AGENT_ID_RE.match(agent_id):
+        reader.problems.append(error(
+            "PC106", f"agent id '{agent_id}' is not a valid OpenClaw agent id", span,
+            "note: ids must match ^[a-z0-9_][a-z0-9_-]{0,63}$ (lowercase letters, digits, _ and -)"))
+        return None
+    spans = _key_spans(loaded.source_map, where, type(spec).model_fields)
+    if spec.budget is not None and spec.workload is None:
+        reader.problems.append(error(
+            "PC102", f"agent '{agent_id}' sets budget but no workload", spans.get("budget", span),
+            "hint: add workload: {input_mtok: N, output_mtok: M} so the cost can be estimated"))
+    layer = _layer(f"agent {agent_id}", spec, loaded.source_map, where)
+    return Agent(agent_id, team, spec, span, layer, spans)
+
+
+def _check_tier_ref(reader: _Reader, tiers: Mapping[str, Tier], name: str | None, span: Span | None) -> None:
+    if name is None or name in tiers or not tiers:
+        return
+    close = difflib.get_close_matches(name, list(tiers), n=1)
+    hint = f"hint: did you mean '{close[0]}'?" if close else f"note: tiers: {', '.join(tiers)}"
+    reader.problems.append(error("PC104", f"unknown tier '{name}'", span, hint))
+
+
+def load_project(root: Path) -> Project:
+    """Read and check every policy file under `root`.
+
+    Raises:
+        CompileError: every error found in the policy files (nothing is half-loaded).
+    """
+    root = root.resolve()
+    reader = _Reader(root)
+    policies = root / "policies"
+    if not policies.is_dir():
+        raise CompileError((error("PC112", f"no policies/ folder under {root}", Span("policies"),
+                                  "hint: run clawpolicy at the root of a policy repo or pass --root"),))
+    tiers = _load_tiers(reader, policies)
+    agents, teams = _load_agents(reader, policies, tiers)
+    warnings: list[Diagnostic] = []
+    envs = _load_environments(reader, root, tiers, agents, teams, warnings)
+    templates = _load_templates(reader, root / "templates")
+    raise_if_errors(reader.problems)
+    return Project(str(root), tiers, agents, envs, dict(sorted(reader.digests.items())),
+                   templates, tuple(sorted(warnings, key=Diagnostic.sort_key)))
+
+
+def _load_templates(reader: _Reader, folder: Path) -> dict[str, str]:
+    """Every file under templates/, so rendering (with includes) needs no further IO."""
+    found = {}
+    if folder.is_dir():
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            text = reader.read_text(path)
+            if text is not None:
+                found[path.relative_to(folder).as_posix()] = text
+    return found
+
+
+def _load_environments(reader: _Reader, root: Path, tiers: Mapping[str, Tier],
+                       agents: Mapping[str, Agent], teams: set[str],
+                       warnings: list[Diagnostic]) -> dict[str, Environment]:
+    loaded_files = []
+    for path in _policy_files(root / "policies" / "environments"):
+        loaded = reader.load(path, EnvironmentFileSpec)
+        if loaded is not None:
+            loaded_files.append(loaded)
+    if not loaded_files and not reader.problems:
+        reader.problems.append(error("PC112", "no environments in policies/environments/",
+                                     Span("policies/environments")))
+    names = {f.spec.environment for f in loaded_files}
+    envs: dict[str, Environment] = {}
+    for loaded in loaded_files:
+        env = _make_environment(reader, root, loaded, (tiers, agents, teams, names), warnings)
+        if env is None:
+            continue
+        if env.name in envs:
+            reader.problems.append(error("PC103", f"environment '{env.name}' is defined twice", env.span,
+                                         f"note: also defined in {envs[env.name].path}"))
+            continue
+        envs[env.name] = env
+    return dict(sorted(envs.items()))
+
+
+def _make_environment(reader: _Reader, root: Path, loaded: _File, context: tuple[Any, ...],
+                      warnings: list[Diagnostic]) -> Environment | None:
+    tiers, agents, teams, env_names = context
+    spec: EnvironmentFileSpec = loaded.spec
+    smap = loaded.source_map
+    spans = _key_spans(smap, (), type(spec).model_fields)
+    span = spans.get("environment", Span(loaded.path, 1, 1))
+    before = len(reader.problems)
+    for key in ("default_tier", "image_tier"):
+        _check_tier_ref(reader, tiers, getattr(spec, key), spans.get(key))
+    overrides = {}
+    for name, override in sorted(spec.tiers.items()):
+        _check_tier_ref(reader, tiers, name, smap.keys.get(("tiers", name)))
+        overrides[name] = _layer(f"environment {spec.environment} override of tier {name}",
+                                 override, smap, ("tiers", name))
+    providers = _check_providers(reader, loaded)
+    if spec.promote_from is not None and spec.promote_from not in env_names:
+        reader.problems.append(error("PC108", f"promote_from names unknown environment '{spec.promote_from}'",
+                                     spans.get("promote_from")))
+    if spec.promote_from == spec.environment:
+        reader.problems.append(error("PC108", "an environment cannot promote from itself",
+                                     spans.get("promote_from")))
+    agent_ids = _deployed_agents(spec, smap, agents, teams, warnings)
+    if spec.system_agent is not None and spec.system_agent not in agent_ids:
+        reader.problems.append(error("PC103", f"system_agent '{spec.system_agent}' is not deployed in "
+                                     f"environment '{spec.environment}'", spans.get("system_agent")))
+    template = root / "templates" / spec.template
+    if not template.is_file():
+        reader.problems.append(error("PC114", f"template templates/{spec.template} not found",
+                                     spans.get("template", span)))
+
+    catalog, catalog_paths = _load_catalogs(reader, root, loaded, spans)
+    if len(reader.problems) > before:
+        return None
+    return Environment(spec.environment, loaded.path, spec, span, spans, providers,
+                       overrides, catalog, catalog_paths, agent_ids)
+
+
+def _check_providers(reader: _Reader, loaded: _File) -> tuple[Provider, ...]:
+    providers = []
+    for provider_id, provider in loaded.spec.providers.items():
+        where = ("providers", provider_id)
+        span = loaded.source_map.keys.get(where, Span(loaded.path, 1, 1))
+        if not PROVIDER_ID_RE.match(provider_id):
+            reader.problems.append(error("PC103", f"provider id '{provider_id}' is invalid", span,
+                                         "note: provider ids must match ^[a-z][a-z0-9_-]{0,63}$"))
+        key = provider.api_key
+        key_span = loaded.source_map.values.get((*where, "api_key"), span)
+        if isinstance(key, str):
+            reader.problems.append(error(
+                "PC107", f"provider '{provider_id}' has a literal api_key", key_span,
+                "note: secrets never go into policy files or rendered output",
+                "hint: write api_key: {env: NAME} and set NAME where OpenClaw runs"))
+        elif isinstance(key, EnvRefSpec) and not ENV_VAR_RE.match(key.env):
+            reader.problems.append(error(
+                "PC103", f"api_key env var name '{key.env}' is invalid", key_span,
+                "note: OpenClaw env SecretRef ids must match ^[A-Z][A-Z0-9_]{0,127}$"))
+        providers.append(Provider(provider_id, provider, span))
+    if not providers and not loaded.spec.promote_from:
+        reader.problems.append(error("PC102", "environment declares no providers",
+                                     Span(loaded.path, 1, 1)))
+    return tuple(providers)
+
+
+def _deployed_agents(spec: EnvironmentFileSpec, smap: SourceMap, agents: Mapping[str, Agent],
+                     teams: set[str], warnings: list[Diagnostic]) -> tuple[str, ...]:
+    for index, pattern in enumerate(spec.teams):
+        if not fnmatch.filter(sorted(teams), pattern):
+            warnings.append(warning("PC113", f"teams pattern '{pattern}' matches no team",
+                                    smap.values.get(("teams", index))))
+    return tuple(sorted(
+        agent_id for agent_id, agent in agents.items()
+        if any(fnmatch.fnmatchcase(agent.team, pattern) for pattern in spec.teams)
+    ))
+
+
+def _load_catalogs(reader: _Reader, root: Path, loaded: _File,
+                   spans: Mapping[str, Span]) -> tuple[catalog_mod.Catalog, tuple[str, ...]]:
+    offers: dict[tuple[str, str], catalog_mod.Offer] = {}
+    dates = []
+    paths = []
+    for index, relative in enumerate(loaded.spec.catalogs):
+        span = loaded.source_map.values.get(("catalogs", index), spans.get("catalogs"))
+        path = root / "policies" / relative
+        snapshot = _read_snapshot(reader, path, span)
+        if snapshot is None:
+            continue
+        rel = reader.rel(path) if path.resolve().is_relative_to(root) else str(path)
+        paths.append(rel)
+        dates.append(snapshot.date)
+        for spec in snapshot.offers:
+            offer = catalog_mod.offer_from_spec(spec, snapshot.date, rel)
+            key = (offer.provider, offer.id)
+            if key in offers:
+                other = offers[key].source
+                where = "twice in" if other == rel else "in both"
+                files = rel if other == rel else f"{other} and {rel}"
+                reader.problems.append(error(
+                    "PC111", f"offer {offer.ref} appears {where} {files}", span,
+                    "hint: keep each (provider, model id) in exactly one catalog"))
+                continue
+            offers[key] = offer
+    if not loaded.spec.catalogs and not loaded.spec.promote_from:
+        reader.problems.append(error("PC102", "environment lists no catalogs", Span(loaded.path, 1, 1)))
+    return catalog_mod.Catalog.of(offers.values(), dates), tuple(paths)
+
+
+def _read_snapshot(reader: _Reader, path: Path, span: Span | None) -> Any:
+    shown = path.as_posix()
+    if not path.is_file():
+        reader.problems.append(error("PC110", f"catalog {shown} not found", span,
+                                     "note: catalog paths are relative to policies/"))
+        return None
+    text = reader.read_text(path, span)
+    if text is None:
+        return None
+    try:
+        return catalog_mod.parse_snapshot(text)
+    except ValidationError as exc:
+        raw = json.loads(text, parse_float=Decimal)
+        notes = [f"note: {line}" for line in catalog_mod.describe_validation_error(exc, raw)]
+        more = len(notes) - 10
+        reader.problems.append(error("PC110", f"catalog {shown} is not a valid clawpolicy catalog",
+                                     span, *notes[:10], *([f"... and {more} more"] if more > 0 else [])))
+    except ValueError as exc:
+        reader.problems.append(error("PC110", f"catalog {shown} is not valid JSON: {exc}", span))
+    return None

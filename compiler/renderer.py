@@ -1,0 +1,186 @@
+"""Stage 3: render a Resolution into openclaw.json text (Resolution -> RenderedFile).
+
+Pure: templates come from the Project, not the disk. The model layer (`models`, `agents`) is
+built as plain data, handed to the environment's template in a sandboxed Jinja2 environment
+(StrictUndefined; values go in with `tojson`), parsed back and re-emitted canonically: 2-space
+JSON, keys in template order, trailing newline. The only jinja2 user.
+"""
+
+import json
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .catalog import Offer, Price, json_ready
+from .diagnostics import CompileError, Span, error
+from .project import Project
+from .resolver import ChainResult, Resolution
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedFile:
+    env: str
+    relpath: str  # repo-relative POSIX path, e.g. "rendered/prod/openclaw.json"
+    text: str
+
+
+def _cost(price: Price) -> Decimal:
+    """OpenClaw wants numbers: unknown and variable prices render as 0 (no estimate)."""
+    return price if isinstance(price, Decimal) else Decimal(0)
+
+
+def model_entry(offer: Offer) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "id": offer.id,
+        "name": offer.name,
+        "input": list(offer.input),
+    }
+    if offer.context_window is not None:
+        entry["contextWindow"] = offer.context_window
+    if offer.max_output is not None:
+        entry["maxTokens"] = offer.max_output
+    entry["reasoning"] = offer.capabilities.get("reasoning") is True
+    entry["cost"] = {
+        "input": _cost(offer.price["input"]),
+        "output": _cost(offer.price["output"]),
+        "cacheRead": _cost(offer.price["cache_read"]),
+        "cacheWrite": _cost(offer.price["cache_write"]),
+    }
+    return entry
+
+
+def _model_ref(result: ChainResult) -> dict[str, Any]:
+    refs = result.refs
+    return {"primary": refs[0], "fallbacks": list(refs[1:])}
+
+
+def build_models(resolution: Resolution) -> dict[str, Any]:
+    """`models`: merge mode, and each used provider with only the models referenced."""
+    used: dict[str, Offer] = {}
+    for result in resolution.chains():
+        for offer in result.chain:
+            used[offer.ref] = offer
+    providers: dict[str, Any] = {}
+    for provider in resolution.environment.providers:
+        offers = sorted((o for o in used.values() if o.provider == provider.id), key=lambda o: o.id)
+        if not offers:
+            continue
+        spec = provider.spec
+        body: dict[str, Any] = {"baseUrl": spec.base_url, "api": spec.api}
+        if spec.api_key is not None and not isinstance(spec.api_key, str):
+            body["apiKey"] = {"source": "env", "provider": "default", "id": spec.api_key.env}
+        body["models"] = [model_entry(o) for o in offers]
+        providers[provider.id] = body
+    return {"mode": "merge", "providers": providers}
+
+
+def build_agents(project: Project, resolution: Resolution) -> dict[str, Any]:
+    """`agents`: explicit ownership, defaults (model, image model, aliases, allowlist), entries."""
+    env = resolution.environment
+    defaults: dict[str, Any] = {}
+    if resolution.default_model is not None:
+        defaults["model"] = _model_ref(resolution.default_model)
+    if resolution.image_model is not None:
+        defaults["imageModel"] = _model_ref(resolution.image_model)
+    if resolution.aliases:
+        defaults["models"] = {ref: {"alias": alias} for ref, alias in resolution.aliases.items()}
+    allowed = sorted({ref for result in resolution.chains() for ref in result.refs})
+    if allowed:
+        defaults["modelPolicy"] = {"allow": allowed}
+    if resolution.default_model is not None and resolution.default_model.merged.thinking:
+        defaults["thinkingDefault"] = resolution.default_model.merged.thinking
+    system_agent = env.spec.system_agent or next(iter(resolution.agents), None)
+    if system_agent is not None:
+        defaults["systemAgent"] = {"agentId": system_agent}
+    entries = {}
+    for agent_id, result in resolution.agents.items():
+        spec = project.agents[agent_id].spec
+        entry: dict[str, Any] = {}
+        if spec.name is not None:
+            entry["name"] = spec.name
+        if spec.description is not None:
+            entry["description"] = spec.description
+        entry["model"] = _model_ref(result)
+        if result.merged.thinking is not None:
+            entry["thinkingDefault"] = result.merged.thinking
+        entries[agent_id] = entry
+    return {"ownership": "explicit", "defaults": defaults, "entries": entries}
+
+
+def _environment(templates: Mapping[str, str]) -> jinja2.Environment:
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.DictLoader(dict(templates)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
+    return env
+
+
+def _template_line(exc: BaseException, name: str) -> int:
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".j2") or frame.filename == f"<template:{name}>":
+            return frame.lineno or 0
+    return 0
+
+
+def render_text(templates: Mapping[str, str], name: str, context: Mapping[str, Any]) -> str:
+    """Render one template to canonical JSON text.
+
+    Raises:
+        CompileError: PC301 syntax, PC303 runtime (undefined variable...), PC302 not JSON.
+    """
+    path = f"templates/{name}"
+    try:
+        raw = _environment(templates).get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        where = Span(f"templates/{exc.filename or exc.name or name}", exc.lineno or 0, 1)
+        raise CompileError((error("PC301", f"template syntax error: {exc.message}", where),)) from None
+    except jinja2.TemplateNotFound as exc:
+        raise CompileError((error("PC114", f"template templates/{exc.name} not found", Span(path)),)) from None
+    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError, ValueError) as exc:
+        where = Span(path, _template_line(exc, name), 1)
+        raise CompileError((error("PC303", f"template error: {exc}", where,
+                                  f"note: variables available: {', '.join(sorted(context))}"),)) from None
+    return canonical_json(raw, path)
+
+
+def canonical_json(raw: str, path: str) -> str:
+    """Parse rendered text and re-emit it canonically.
+
+    Example:
+        >>> print(canonical_json('{"b": 1,   "a": "x\\\\u003cy"}', "t.j2"), end="")
+        {
+          "b": 1,
+          "a": "x<y"
+        }
+    """
+    try:
+        data = json.loads(raw, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        lines = raw.splitlines()
+        excerpt = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
+        raise CompileError((error(
+            "PC302", f"rendered template is not valid JSON: {exc.msg} at rendered line "
+            f"{exc.lineno}, column {exc.colno}", Span(path),
+            f"note: rendered line {exc.lineno}: {excerpt.strip()[:160]}",
+            "hint: insert values with {{ value | tojson }}; never quote them by hand"),)) from None
+    return json.dumps(json_ready(data), indent=2, ensure_ascii=False) + "\n"
+
+
+def render(project: Project, resolution: Resolution) -> RenderedFile:
+    """Render the environment's openclaw.json."""
+    env = resolution.environment
+    context = {
+        "environment": env.name,
+        "models": json_ready(build_models(resolution)),
+        "agents": build_agents(project, resolution),
+    }
+    text = render_text(project.templates, env.spec.template, context)
+    return RenderedFile(env.name, f"rendered/{env.name}/openclaw.json", text)

@@ -1,0 +1,88 @@
+"""Translate pydantic ValidationErrors into Diagnostics that point at YAML file:line:col.
+
+Kept apart from the loader because catalog and lock readers need the same translation.
+"""
+
+import difflib
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .diagnostics import Diagnostic, error
+from .yamlsource import SourceMap
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """Follow `loc` through nested pydantic models to the model that owns its last part."""
+    current: type[BaseModel] | None = model
+    for part in loc[:-1]:
+        if current is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(str(part))
+        if field is None:
+            # a dict key (e.g. a tier name) or a union tag: stay on the same model
+            continue
+        current = _first_model(field.annotation)
+    return current
+
+
+def _first_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _message(
+    err: dict[str, Any], model: type[BaseModel], doc_path: tuple[Any, ...]
+) -> tuple[str, str, tuple[str, ...]]:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        owner = _model_at(model, loc)
+        key = str(loc[-1])
+        notes: tuple[str, ...] = ()
+        if owner is not None:
+            known = [f.alias or name for name, f in owner.model_fields.items()]
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            if close:
+                notes = (f"hint: did you mean '{close[0]}'?",)
+            else:
+                notes = (f"note: allowed keys: {', '.join(sorted(known))}",)
+        return "PC101", f"unknown key '{key}'", notes
+    if kind == "missing":
+        return "PC102", f"missing required key '{loc[-1]}'", ()
+    message = str(err["msg"])
+    ctx = err.get("ctx") or {}
+    if kind == "literal_error" and "expected" in ctx:
+        message = f"must be one of {ctx['expected']}"
+    elif kind == "value_error":
+        message = str(ctx.get("error", message))
+    where = ".".join(str(p) for p in doc_path)
+    return "PC103", f"{where}: {message}" if where else message, ()
+
+
+def diagnostics_from_validation(
+    exc: ValidationError, model: type[BaseModel], source_map: SourceMap
+) -> list[Diagnostic]:
+    """One Diagnostic per pydantic error, located through the source map.
+
+    Errors that are really the same (a union whose members both failed) are reported once.
+    """
+    seen: set[tuple[str, str]] = set()
+    found: list[Diagnostic] = []
+    for err in exc.errors(include_url=False):
+        doc_path = source_map.known_path(err["loc"])
+        code, message, notes = _message(dict(err), model, doc_path)
+        span = source_map.locate(err["loc"], prefer_key=code == "PC101")
+        key = (str(span), code)
+        if key in seen and code == "PC103":
+            continue
+        seen.add(key)
+        found.append(error(code, message, span, *notes))
+    return found
