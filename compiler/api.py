@@ -55,9 +55,14 @@ def select_environments(project: Project, names: Iterable[str]) -> tuple[Environ
     unknown = [n for n in wanted if n not in project.environments]
     if unknown:
         known = ", ".join(project.environments)
-        raise CompileError(tuple(
-            error("PC108", f"unknown environment '{name}'", None, f"note: environments: {known}")
-            for name in unknown))
+        raise CompileError(
+            tuple(
+                error(
+                    "PC108", f"unknown environment '{name}'", None, f"note: environments: {known}"
+                )
+                for name in unknown
+            )
+        )
     return tuple(project.environments[n] for n in (wanted or project.environments))
 
 
@@ -70,8 +75,9 @@ def read_lock(root: Path, env: str) -> lockfile.Lock:
     return lockfile.parse(text, lock_path(env))
 
 
-def locked_chains(lock: lockfile.Lock, env: Environment,
-                  options: CompileOptions) -> dict[str, tuple[str, ...]]:
+def locked_chains(
+    lock: lockfile.Lock, env: Environment, options: CompileOptions
+) -> dict[str, tuple[str, ...]]:
     """The lock's chains minus what `--upgrade` asks to re-resolve."""
     if env.spec.promote_from is not None:
         return dict(lock.chains)  # promoted environments never resolve on their own
@@ -85,7 +91,8 @@ def env_inputs(project: Project, env: Environment) -> dict[str, str]:
     """Digests of the files that decide this environment's output."""
     wanted = {"policies/tiers.yaml", env.path, *env.catalog_paths}
     return {
-        path: digest for path, digest in project.input_digests.items()
+        path: digest
+        for path, digest in project.input_digests.items()
         if path in wanted or path.startswith(("policies/teams/", "templates/"))
     }
 
@@ -93,19 +100,23 @@ def env_inputs(project: Project, env: Environment) -> dict[str, str]:
 def _check_upgrade_agents(project: Project, options: CompileOptions) -> None:
     unknown = [a for a in options.upgrade_agents if a not in project.agents]
     if unknown:
-        raise CompileError(tuple(error("PC103", f"--upgrade names unknown agent '{a}'")
-                                 for a in unknown))
+        raise CompileError(
+            tuple(error("PC103", f"--upgrade names unknown agent '{a}'") for a in unknown)
+        )
 
 
-def _compile_env(project: Project, env: Environment, options: CompileOptions,
-                 root: Path) -> tuple[Resolution, list[OutputFile]]:
+def _compile_env(
+    project: Project, env: Environment, options: CompileOptions, root: Path
+) -> tuple[Resolution, list[OutputFile]]:
     lock = read_lock(root, env.name)
     resolution = resolve(project, env, locked_chains(lock, env, options))
     rendered = renderer.render(project, resolution)
     raise_if_errors(conformance.check(rendered.text, rendered.relpath))
     lock_text = lockfile.serialize(lockfile.build(resolution, env_inputs(project, env)))
-    return resolution, [OutputFile(rendered.relpath, rendered.text),
-                        OutputFile(lock_path(env.name), lock_text)]
+    return resolution, [
+        OutputFile(rendered.relpath, rendered.text),
+        OutputFile(lock_path(env.name), lock_text),
+    ]
 
 
 def _stale_outputs(project: Project, root: Path) -> list[Diagnostic]:
@@ -113,8 +124,12 @@ def _stale_outputs(project: Project, root: Path) -> list[Diagnostic]:
     if not rendered.is_dir():
         return []
     return [
-        warning("PC305", f"rendered/{d.name}/ belongs to no environment", Span(f"rendered/{d.name}"),
-                "hint: delete it, or add policies/environments/<env>.yaml back")
+        warning(
+            "PC305",
+            f"rendered/{d.name}/ belongs to no environment",
+            Span(f"rendered/{d.name}"),
+            "hint: delete it, or add policies/environments/<env>.yaml back",
+        )
         for d in sorted(rendered.iterdir())
         if d.is_dir() and d.name not in project.environments
     ]
@@ -158,8 +173,13 @@ def _dedupe(items: list[Diagnostic]) -> list[Diagnostic]:
 def _as_error(diag: Diagnostic) -> Diagnostic:
     if diag.severity is Severity.ERROR:
         return diag
-    return Diagnostic(diag.code, Severity.ERROR, diag.message, diag.span,
-                      (*diag.notes, "note: an error because of --strict"))
+    return Diagnostic(
+        diag.code,
+        Severity.ERROR,
+        diag.message,
+        diag.span,
+        (*diag.notes, "note: an error because of --strict"),
+    )
 
 
 def validate_project(root: Path, strict: bool = False) -> CompileResult:

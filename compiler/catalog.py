@@ -183,8 +183,10 @@ def snapshot_document(snapshot: CatalogSpec) -> dict[str, Any]:
         "version": VERSION,
         "date": snapshot.date.isoformat(),
         **({"source": snapshot.source} if snapshot.source else {}),
-        "offers": [o.model_dump(mode="python", by_alias=True, exclude_none=True,
-                                exclude_defaults=False) for o in offers],
+        "offers": [
+            o.model_dump(mode="python", by_alias=True, exclude_none=True, exclude_defaults=False)
+            for o in offers
+        ],
     }
 
 

@@ -58,15 +58,31 @@ def _use_color(no_color: bool) -> bool:
 
 def common_options(formats: Sequence[str]) -> Callable[[Any], Any]:
     def decorate(func: Any) -> Any:
-        func = click.option("--root", type=click.Path(file_okay=False, path_type=Path),
-                            default=Path("."), show_default=True,
-                            help="The policy repository.")(func)
-        func = click.option("--format", "fmt", type=click.Choice(formats), default=formats[0],
-                            show_default=True, help="Output format.")(func)
+        func = click.option(
+            "--root",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("."),
+            show_default=True,
+            help="The policy repository.",
+        )(func)
+        func = click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(formats),
+            default=formats[0],
+            show_default=True,
+            help="Output format.",
+        )(func)
         func = click.option("-q", "--quiet", is_flag=True, help="Print only problems.")(func)
         func = click.option("--no-color", is_flag=True, help="Never colour (also: NO_COLOR).")(func)
-        return click.option("--max-errors", type=click.IntRange(1), default=20, show_default=True,
-                            help="Show at most this many diagnostics.")(func)
+        return click.option(
+            "--max-errors",
+            type=click.IntRange(1),
+            default=20,
+            show_default=True,
+            help="Show at most this many diagnostics.",
+        )(func)
+
     return decorate
 
 
@@ -77,8 +93,12 @@ def make_output(fmt: str, quiet: bool, no_color: bool, max_errors: int) -> Outpu
 def fail(out: Output, exc: CompileError) -> NoReturn:
     """Print a CompileError's diagnostics and exit 2."""
     if out.format == "json":
-        click.echo(json.dumps({"ok": False, "diagnostics": [
-            diagnostics.to_json(d) for d in exc.diagnostics]}, indent=2))
+        click.echo(
+            json.dumps(
+                {"ok": False, "diagnostics": [diagnostics.to_json(d) for d in exc.diagnostics]},
+                indent=2,
+            )
+        )
     out.diagnostics(exc.diagnostics)
     raise SystemExit(EXIT_USER)
 
@@ -91,9 +111,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
-        except Exception:  # noqa: BLE001 - the last line of defence, by design
-            click.echo("clawpolicy: internal error, please report it with this traceback:",
-                       err=True)
+        except Exception:
+            click.echo(
+                "clawpolicy: internal error, please report it with this traceback:", err=True
+            )
             click.echo(traceback.format_exc(), err=True)
             raise SystemExit(EXIT_INTERNAL) from None
 
@@ -108,7 +129,9 @@ Examples:
 """
 
 
-@click.group(cls=_Group, epilog=MAIN_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_Group, epilog=MAIN_EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="clawpolicy")
 def main_group() -> None:
     """Compile YAML model-routing policies into OpenClaw configs (openclaw.json)."""
@@ -119,26 +142,33 @@ def _summary(result: api.CompileResult, check: bool) -> str:
     assert report is not None
     verb = "would change" if check else "wrote"
     lines = [f"{verb} {path}" for path in report.changed]
-    lines.append(f"{len(result.resolutions)} environment(s), "
-                 f"{sum(len(r.agents) for r in result.resolutions.values())} agent chain(s); "
-                 f"{len(report.changed)} file(s) {'out of date' if check else 'changed'}, "
-                 f"{len(report.unchanged)} unchanged")
+    lines.append(
+        f"{len(result.resolutions)} environment(s), "
+        f"{sum(len(r.agents) for r in result.resolutions.values())} agent chain(s); "
+        f"{len(report.changed)} file(s) {'out of date' if check else 'changed'}, "
+        f"{len(report.unchanged)} unchanged"
+    )
     return "\n".join(lines)
 
 
 def _compile_json(result: api.CompileResult) -> str:
     report = result.report
-    return json.dumps({
-        "ok": True,
-        "changed": list(report.changed) if report else [],
-        "unchanged": list(report.unchanged) if report else [],
-        "environments": {
-            name: {"agents": {k: list(v.refs) for k, v in res.agents.items()},
-                   "monthly_cost": str(res.total_cost)}
-            for name, res in result.resolutions.items()
+    return json.dumps(
+        {
+            "ok": True,
+            "changed": list(report.changed) if report else [],
+            "unchanged": list(report.unchanged) if report else [],
+            "environments": {
+                name: {
+                    "agents": {k: list(v.refs) for k, v in res.agents.items()},
+                    "monthly_cost": str(res.total_cost),
+                }
+                for name, res in result.resolutions.items()
+            },
+            "diagnostics": [diagnostics.to_json(d) for d in result.warnings],
         },
-        "diagnostics": [diagnostics.to_json(d) for d in result.warnings],
-    }, indent=2)
+        indent=2,
+    )
 
 
 COMPILE_EPILOG = """\b
@@ -152,21 +182,35 @@ Examples:
 
 
 @main_group.command("compile", epilog=COMPILE_EPILOG)
-@click.option("--env", "envs", multiple=True, metavar="ENV", help="Only this environment (repeatable).")
+@click.option(
+    "--env", "envs", multiple=True, metavar="ENV", help="Only this environment (repeatable)."
+)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when outputs would change.")
-@click.option("--upgrade", is_flag=True, help="Re-resolve locked chains (all, or the AGENTs given).")
+@click.option(
+    "--upgrade", is_flag=True, help="Re-resolve locked chains (all, or the AGENTs given)."
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.argument("agents", nargs=-1, metavar="[AGENT]...")
 @common_options(("text", "json", "github"))
-def compile_command(envs: tuple[str, ...], check: bool, upgrade: bool, strict: bool,
-                    agents: tuple[str, ...], root: Path, fmt: str, quiet: bool, no_color: bool,
-                    max_errors: int) -> None:
+def compile_command(
+    envs: tuple[str, ...],
+    check: bool,
+    upgrade: bool,
+    strict: bool,
+    agents: tuple[str, ...],
+    root: Path,
+    fmt: str,
+    quiet: bool,
+    no_color: bool,
+    max_errors: int,
+) -> None:
     """Render rendered/<env>/openclaw.json and its lock for each environment."""
     out = make_output(fmt, quiet, no_color, max_errors)
     if agents and not upgrade:
         raise click.UsageError("AGENT arguments go with --upgrade")
-    options = api.CompileOptions(root=root, envs=envs, check=check, upgrade=upgrade,
-                                 upgrade_agents=agents, strict=strict)
+    options = api.CompileOptions(
+        root=root, envs=envs, check=check, upgrade=upgrade, upgrade_agents=agents, strict=strict
+    )
     try:
         result = api.compile_project(options)
     except CompileError as exc:
@@ -177,12 +221,15 @@ def compile_command(envs: tuple[str, ...], check: bool, upgrade: bool, strict: b
     raise SystemExit(EXIT_CHANGES if check and result.report.changed else EXIT_OK)
 
 
-@main_group.command("validate", epilog="\b\nExamples:\n  clawpolicy validate\n"
-                    "  clawpolicy validate --strict --format github")
+@main_group.command(
+    "validate",
+    epilog="\b\nExamples:\n  clawpolicy validate\n  clawpolicy validate --strict --format github",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @common_options(("text", "json", "github"))
-def validate_command(strict: bool, root: Path, fmt: str, quiet: bool, no_color: bool,
-                     max_errors: int) -> None:
+def validate_command(
+    strict: bool, root: Path, fmt: str, quiet: bool, no_color: bool, max_errors: int
+) -> None:
     """Check every policy file and resolve every chain; write nothing."""
     out = make_output(fmt, quiet, no_color, max_errors)
     try:
@@ -194,19 +241,36 @@ def validate_command(strict: bool, root: Path, fmt: str, quiet: bool, no_color: 
         out.result(_compile_json(result))
     else:
         agents = sum(len(r.agents) for r in result.resolutions.values())
-        out.result(f"ok: {len(result.project.tiers)} tier(s), {len(result.project.agents)} "
-                   f"agent(s), {len(result.resolutions)} environment(s), {agents} chain(s)")
+        out.result(
+            f"ok: {len(result.project.tiers)} tier(s), {len(result.project.agents)} "
+            f"agent(s), {len(result.resolutions)} environment(s), {agents} chain(s)"
+        )
     raise SystemExit(EXIT_OK)
 
 
-@main_group.command("explain", epilog="\b\nExamples:\n  clawpolicy explain support-triage\n"
-                    "  clawpolicy explain support-triage --env prod --format json")
+@main_group.command(
+    "explain",
+    epilog="\b\nExamples:\n  clawpolicy explain support-triage\n"
+    "  clawpolicy explain support-triage --env prod --format json",
+)
 @click.argument("agent")
-@click.option("--env", "envs", multiple=True, metavar="ENV",
-              help="Environment (repeatable; default: every one that deploys the agent).")
+@click.option(
+    "--env",
+    "envs",
+    multiple=True,
+    metavar="ENV",
+    help="Environment (repeatable; default: every one that deploys the agent).",
+)
 @common_options(("text", "json"))
-def explain_command(agent: str, envs: tuple[str, ...], root: Path, fmt: str, quiet: bool,
-                    no_color: bool, max_errors: int) -> None:
+def explain_command(
+    agent: str,
+    envs: tuple[str, ...],
+    root: Path,
+    fmt: str,
+    quiet: bool,
+    no_color: bool,
+    max_errors: int,
+) -> None:
     """Show an agent's merged constraints, ranked candidates, chain and every rejection."""
     from . import explainer
 
@@ -221,12 +285,20 @@ def explain_command(agent: str, envs: tuple[str, ...], root: Path, fmt: str, qui
     raise SystemExit(EXIT_USER if failed else EXIT_OK)
 
 
-@main_group.command("schema", epilog="\b\nExamples:\n  clawpolicy schema > clawpolicy.schema.json\n"
-                    "  clawpolicy schema --kind environment\n\n"
-                    "For editors, add to a YAML file:\n"
-                    "  # yaml-language-server: $schema=./clawpolicy.schema.json")
-@click.option("--kind", type=click.Choice(["all", "tiers", "team", "environment", "catalog"]),
-              default="all", show_default=True, help="Which file's schema.")
+@main_group.command(
+    "schema",
+    epilog="\b\nExamples:\n  clawpolicy schema > clawpolicy.schema.json\n"
+    "  clawpolicy schema --kind environment\n\n"
+    "For editors, add to a YAML file:\n"
+    "  # yaml-language-server: $schema=./clawpolicy.schema.json",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["all", "tiers", "team", "environment", "catalog"]),
+    default="all",
+    show_default=True,
+    help="Which file's schema.",
+)
 def schema_command(kind: str) -> None:
     """Print the JSON Schema of the policy files (for yaml-language-server)."""
     from .schema import policy_schema

@@ -63,13 +63,29 @@ def check(text: str, path: str) -> list[Diagnostic]:
     for where, ref in iter_refs(config):
         provider, _, model = ref.partition("/")
         if f"{provider.lower()}/{model}" not in declared and ref not in aliases:
-            found.append(error("PC304", f"{where} refers to '{ref}', which no provider in "
-                               "models.providers declares", span))
+            found.append(
+                error(
+                    "PC304",
+                    f"{where} refers to '{ref}', which no provider in models.providers declares",
+                    span,
+                )
+            )
     for agent_id in (config.get("agents") or {}).get("entries") or {}:
         if not AGENT_ID_RE.match(agent_id):
-            found.append(error("PC304", f"agent id '{agent_id}' does not match "
-                               "^[a-z0-9_][a-z0-9_-]{0,63}$", span))
+            found.append(
+                error(
+                    "PC304",
+                    f"agent id '{agent_id}' does not match ^[a-z0-9_][a-z0-9_-]{{0,63}}$",
+                    span,
+                )
+            )
     if not (config.get("gateway") or {}).get("mode"):
-        found.append(error("PC304", "gateway.mode is not set; the OpenClaw gateway refuses to start",
-                           span, "hint: set \"gateway\": {\"mode\": \"local\"} in the template"))
+        found.append(
+            error(
+                "PC304",
+                "gateway.mode is not set; the OpenClaw gateway refuses to start",
+                span,
+                'hint: set "gateway": {"mode": "local"} in the template',
+            )
+        )
     return found

@@ -45,13 +45,22 @@ class Merged:
     diversity: str = "none"
     thinking: str | None = None
     weights: tuple[Decimal, Decimal] = (Decimal(1), Decimal(1))  # price sort: input, output
-    provenance: Mapping[str, tuple[Source, ...]] = field(default_factory=dict, compare=False,
-                                                          hash=False)
+    provenance: Mapping[str, tuple[Source, ...]] = field(
+        default_factory=dict, compare=False, hash=False
+    )
 
     def rank_key(self) -> tuple[Any, ...]:
         """Everything that decides which offers pass and in what order."""
-        return (self.requires, self.min_context, self.max_input, self.max_output, self.prefer,
-                self.avoid, self.sort, self.weights)
+        return (
+            self.requires,
+            self.min_context,
+            self.max_input,
+            self.max_output,
+            self.prefer,
+            self.avoid,
+            self.sort,
+            self.weights,
+        )
 
     def describe(self) -> list[str]:
         """Human-readable constraint lines, e.g. for error notes and `explain`."""
@@ -93,8 +102,11 @@ def _min_bound(
     return best
 
 
-def merge(layers: tuple[Constraints, ...], extra_requires: tuple[str, ...] = (),
-          weights: tuple[Decimal, Decimal] | None = None) -> Merged:
+def merge(
+    layers: tuple[Constraints, ...],
+    extra_requires: tuple[str, ...] = (),
+    weights: tuple[Decimal, Decimal] | None = None,
+) -> Merged:
     """Merge layers given from least to most specific (tier, environment override, agent).
 
     Example:
@@ -141,10 +153,16 @@ def merge(layers: tuple[Constraints, ...], extra_requires: tuple[str, ...] = (),
     max_input = _min_bound(layers, "input", provenance)
     max_output = _min_bound(layers, "output", provenance)
     return Merged(
-        requires=tuple(sorted(set(requires))), min_context=min_context,
-        max_input=max_input, max_output=max_output, prefer=_unique(prefer),
-        avoid=_unique(avoid), sort=scalars["sort"], fallbacks=scalars["fallbacks"],
-        diversity=scalars["diversity"], thinking=scalars["thinking"],
+        requires=tuple(sorted(set(requires))),
+        min_context=min_context,
+        max_input=max_input,
+        max_output=max_output,
+        prefer=_unique(prefer),
+        avoid=_unique(avoid),
+        sort=scalars["sort"],
+        fallbacks=scalars["fallbacks"],
+        diversity=scalars["diversity"],
+        thinking=scalars["thinking"],
         weights=weights or (Decimal(1), Decimal(1)),
         provenance={k: tuple(v) for k, v in sorted(provenance.items())},
     )

@@ -131,7 +131,9 @@ def format_text_one(diag: Diagnostic, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def format_text(diagnostics: Iterable[Diagnostic], max_errors: int = 20, color: bool = False) -> str:
+def format_text(
+    diagnostics: Iterable[Diagnostic], max_errors: int = 20, color: bool = False
+) -> str:
     items = list(diagnostics)
     shown = [format_text_one(d, color) for d in items[:max_errors]]
     if len(items) > max_errors:

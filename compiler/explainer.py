@@ -2,6 +2,7 @@
 chosen chain and every rejected offer with its reasons. Pure; formats text and JSON.
 """
 
+import difflib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,6 +13,7 @@ from . import api
 from .catalog import Offer, json_ready
 from .constraints import Merged
 from .diagnostics import CompileError, error, format_text_one
+from .loader import load_project
 from .project import Project
 from .resolver import SubjectReport, agent_subject, resolve_subject
 
@@ -31,19 +33,24 @@ def explain(root: Path, agent_id: str, envs: tuple[str, ...] = ()) -> tuple[Expl
     Raises:
         CompileError: unknown agent or environment, or an agent no named environment deploys.
     """
-    project = api.load_project(root.resolve())
+    project = load_project(root.resolve())
     agent = project.agents.get(agent_id)
     if agent is None:
-        import difflib
-
         close = difflib.get_close_matches(agent_id, list(project.agents), n=1)
         notes = [f"hint: did you mean '{close[0]}'?"] if close else []
         raise CompileError((error("PC103", f"unknown agent '{agent_id}'", None, *notes),))
     chosen = api.select_environments(project, envs)
     deployed = [env for env in chosen if agent_id in env.agent_ids]
     if not deployed:
-        raise CompileError((error("PC103", f"agent '{agent_id}' is not deployed in "
-                                  f"{', '.join(e.name for e in chosen)}", agent.span),))
+        raise CompileError(
+            (
+                error(
+                    "PC103",
+                    f"agent '{agent_id}' is not deployed in {', '.join(e.name for e in chosen)}",
+                    agent.span,
+                ),
+            )
+        )
     return tuple(_explain_env(project, root.resolve(), agent_id, env.name) for env in deployed)
 
 
@@ -55,7 +62,9 @@ def _explain_env(project: Project, root: Path, agent_id: str, env_name: str) -> 
     if subject is None:
         return Explanation(agent_id, agent.team, tier, env_name, None)
     lock = api.read_lock(root, env_name)
-    report = resolve_subject(project, env, subject, api.locked_chains(lock, env, api.CompileOptions()))
+    report = resolve_subject(
+        project, env, subject, api.locked_chains(lock, env, api.CompileOptions())
+    )
     return Explanation(agent_id, agent.team, tier, env_name, report)
 
 
@@ -66,8 +75,10 @@ def _price(offer: Offer, key: str) -> str:
 
 def _offer_line(offer: Offer) -> str:
     context = f"{offer.context_window:,}" if offer.context_window else "?"
-    return (f"{offer.ref}  in {_price(offer, 'input')} out {_price(offer, 'output')} USD/1M, "
-            f"context {context}, vendor {offer.vendor}")
+    return (
+        f"{offer.ref}  in {_price(offer, 'input')} out {_price(offer, 'output')} USD/1M, "
+        f"context {context}, vendor {offer.vendor}"
+    )
 
 
 def _constraint_rows(merged: Merged) -> list[tuple[str, str, str]]:
@@ -96,7 +107,9 @@ def format_text(explanations: tuple[Explanation, ...]) -> str:
 
 
 def _format_one(item: Explanation) -> str:
-    head = f"agent {item.agent} (team {item.team}, tier {item.tier}) in environment {item.environment}"
+    head = (
+        f"agent {item.agent} (team {item.team}, tier {item.tier}) in environment {item.environment}"
+    )
     report = item.report
     if report is None:
         return f"{head}\n  no tier: set tier on the agent or default_tier on the environment"
@@ -125,7 +138,9 @@ def _format_one(item: Explanation) -> str:
 
 def _offer_json(offer: Offer) -> dict[str, Any]:
     return {
-        "ref": offer.ref, "vendor": offer.vendor, "context_window": offer.context_window,
+        "ref": offer.ref,
+        "vendor": offer.vendor,
+        "context_window": offer.context_window,
         "price": {k: v for k, v in offer.price.items() if v is not None},
     }
 
@@ -133,8 +148,12 @@ def _offer_json(offer: Offer) -> dict[str, Any]:
 def to_json(explanations: tuple[Explanation, ...]) -> str:
     items = []
     for item in explanations:
-        body: dict[str, Any] = {"agent": item.agent, "team": item.team, "tier": item.tier,
-                                "environment": item.environment}
+        body: dict[str, Any] = {
+            "agent": item.agent,
+            "team": item.team,
+            "tier": item.tier,
+            "environment": item.environment,
+        }
         report = item.report
         if report is not None:
             body["constraints"] = {
@@ -146,7 +165,8 @@ def to_json(explanations: tuple[Explanation, ...]) -> str:
             body["monthly_cost"] = result.cost if result and result.cost is not None else None
             body["candidates"] = [_offer_json(o) for o in report.ranking.candidates]
             body["rejected"] = [
-                {**_offer_json(r.offer), "reasons": list(r.reasons)} for r in report.ranking.rejected
+                {**_offer_json(r.offer), "reasons": list(r.reasons)}
+                for r in report.ranking.rejected
             ]
             body["diagnostics"] = [
                 {"code": d.code, "severity": d.severity.value, "message": d.message}

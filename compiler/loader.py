@@ -104,7 +104,9 @@ def _key_spans(source_map: SourceMap, where: tuple[Any, ...], keys: Any) -> dict
     return spans
 
 
-def _layer(origin: str, spec: ConstraintSpec, source_map: SourceMap, where: tuple[Any, ...]) -> Constraints:
+def _layer(
+    origin: str, spec: ConstraintSpec, source_map: SourceMap, where: tuple[Any, ...]
+) -> Constraints:
     return Constraints(origin, spec, _key_spans(source_map, where, CONSTRAINT_KEYS))
 
 
@@ -118,8 +120,12 @@ def _load_tiers(reader: _Reader, policies: Path) -> dict[str, Tier]:
     path = policies / "tiers.yaml"
     if not path.exists():
         reader.problems.append(
-            error("PC112", "policies/tiers.yaml is missing", Span(reader.rel(path)),
-                  "hint: every policy repo defines its tiers in policies/tiers.yaml")
+            error(
+                "PC112",
+                "policies/tiers.yaml is missing",
+                Span(reader.rel(path)),
+                "hint: every policy repo defines its tiers in policies/tiers.yaml",
+            )
         )
         return {}
     loaded = reader.load(path, TiersFileSpec)
@@ -133,7 +139,9 @@ def _load_tiers(reader: _Reader, policies: Path) -> dict[str, Tier]:
     return tiers
 
 
-def _load_agents(reader: _Reader, policies: Path, tiers: Mapping[str, Tier]) -> tuple[dict[str, Agent], set[str]]:
+def _load_agents(
+    reader: _Reader, policies: Path, tiers: Mapping[str, Tier]
+) -> tuple[dict[str, Agent], set[str]]:
     agents: dict[str, Agent] = {}
     teams: dict[str, str] = {}
     for path in _policy_files(policies / "teams"):
@@ -143,8 +151,14 @@ def _load_agents(reader: _Reader, policies: Path, tiers: Mapping[str, Tier]) -> 
         spec: TeamFileSpec = loaded.spec
         team_span = loaded.source_map.values.get(("team",), Span(loaded.path, 1, 1))
         if spec.team in teams:
-            reader.problems.append(error("PC105", f"team '{spec.team}' is defined twice", team_span,
-                                         f"note: also defined in {teams[spec.team]}"))
+            reader.problems.append(
+                error(
+                    "PC105",
+                    f"team '{spec.team}' is defined twice",
+                    team_span,
+                    f"note: also defined in {teams[spec.team]}",
+                )
+            )
             continue
         teams[spec.team] = loaded.path
         for agent_id, agent_spec in spec.agents.items():
@@ -152,34 +166,53 @@ def _load_agents(reader: _Reader, policies: Path, tiers: Mapping[str, Tier]) -> 
             if agent is None:
                 continue
             if agent_id in agents:
-                reader.problems.append(error(
-                    "PC105", f"agent id '{agent_id}' is used twice", agent.span,
-                    f"note: first defined at {agents[agent_id].span}",
-                    "hint: agent ids are OpenClaw agent ids and must be unique org-wide"))
+                reader.problems.append(
+                    error(
+                        "PC105",
+                        f"agent id '{agent_id}' is used twice",
+                        agent.span,
+                        f"note: first defined at {agents[agent_id].span}",
+                        "hint: agent ids are OpenClaw agent ids and must be unique org-wide",
+                    )
+                )
                 continue
             _check_tier_ref(reader, tiers, agent_spec.tier, agent.spans.get("tier"))
             agents[agent_id] = agent
     return dict(sorted(agents.items())), set(teams)
 
 
-def _make_agent(reader: _Reader, loaded: _File, team: str, agent_id: str, spec: Any) -> Agent | None:
+def _make_agent(
+    reader: _Reader, loaded: _File, team: str, agent_id: str, spec: Any
+) -> Agent | None:
     where = ("agents", agent_id)
     span = loaded.source_map.keys.get(where, Span(loaded.path, 1, 1))
     if not AGENT_ID_RE.match(agent_id):
-        reader.problems.append(error(
-            "PC106", f"agent id '{agent_id}' is not a valid OpenClaw agent id", span,
-            "note: ids must match ^[a-z0-9_][a-z0-9_-]{0,63}$ (lowercase letters, digits, _ and -)"))
+        reader.problems.append(
+            error(
+                "PC106",
+                f"agent id '{agent_id}' is not a valid OpenClaw agent id",
+                span,
+                "note: ids must match ^[a-z0-9_][a-z0-9_-]{0,63}$ (lowercase, digits, _ and -)",
+            )
+        )
         return None
     spans = _key_spans(loaded.source_map, where, type(spec).model_fields)
     if spec.budget is not None and spec.workload is None:
-        reader.problems.append(error(
-            "PC102", f"agent '{agent_id}' sets budget but no workload", spans.get("budget", span),
-            "hint: add workload: {input_mtok: N, output_mtok: M} so the cost can be estimated"))
+        reader.problems.append(
+            error(
+                "PC102",
+                f"agent '{agent_id}' sets budget but no workload",
+                spans.get("budget", span),
+                "hint: add workload: {input_mtok: N, output_mtok: M} so the cost can be estimated",
+            )
+        )
     layer = _layer(f"agent {agent_id}", spec, loaded.source_map, where)
     return Agent(agent_id, team, spec, span, layer, spans)
 
 
-def _check_tier_ref(reader: _Reader, tiers: Mapping[str, Tier], name: str | None, span: Span | None) -> None:
+def _check_tier_ref(
+    reader: _Reader, tiers: Mapping[str, Tier], name: str | None, span: Span | None
+) -> None:
     if name is None or name in tiers or not tiers:
         return
     close = difflib.get_close_matches(name, list(tiers), n=1)
@@ -197,16 +230,31 @@ def load_project(root: Path) -> Project:
     reader = _Reader(root)
     policies = root / "policies"
     if not policies.is_dir():
-        raise CompileError((error("PC112", f"no policies/ folder under {root}", Span("policies"),
-                                  "hint: run clawpolicy at the root of a policy repo or pass --root"),))
+        raise CompileError(
+            (
+                error(
+                    "PC112",
+                    f"no policies/ folder under {root}",
+                    Span("policies"),
+                    "hint: run clawpolicy at the root of a policy repo or pass --root",
+                ),
+            )
+        )
     tiers = _load_tiers(reader, policies)
     agents, teams = _load_agents(reader, policies, tiers)
     warnings: list[Diagnostic] = []
     envs = _load_environments(reader, root, tiers, agents, teams, warnings)
     templates = _load_templates(reader, root / "templates")
     raise_if_errors(reader.problems)
-    return Project(str(root), tiers, agents, envs, dict(sorted(reader.digests.items())),
-                   templates, tuple(sorted(warnings, key=Diagnostic.sort_key)))
+    return Project(
+        str(root),
+        tiers,
+        agents,
+        envs,
+        dict(sorted(reader.digests.items())),
+        templates,
+        tuple(sorted(warnings, key=Diagnostic.sort_key)),
+    )
 
 
 def _load_templates(reader: _Reader, folder: Path) -> dict[str, str]:
@@ -220,17 +268,25 @@ def _load_templates(reader: _Reader, folder: Path) -> dict[str, str]:
     return found
 
 
-def _load_environments(reader: _Reader, root: Path, tiers: Mapping[str, Tier],
-                       agents: Mapping[str, Agent], teams: set[str],
-                       warnings: list[Diagnostic]) -> dict[str, Environment]:
+def _load_environments(
+    reader: _Reader,
+    root: Path,
+    tiers: Mapping[str, Tier],
+    agents: Mapping[str, Agent],
+    teams: set[str],
+    warnings: list[Diagnostic],
+) -> dict[str, Environment]:
     loaded_files = []
     for path in _policy_files(root / "policies" / "environments"):
         loaded = reader.load(path, EnvironmentFileSpec)
         if loaded is not None:
             loaded_files.append(loaded)
     if not loaded_files and not reader.problems:
-        reader.problems.append(error("PC112", "no environments in policies/environments/",
-                                     Span("policies/environments")))
+        reader.problems.append(
+            error(
+                "PC112", "no environments in policies/environments/", Span("policies/environments")
+            )
+        )
     names = {f.spec.environment for f in loaded_files}
     envs: dict[str, Environment] = {}
     for loaded in loaded_files:
@@ -238,15 +294,22 @@ def _load_environments(reader: _Reader, root: Path, tiers: Mapping[str, Tier],
         if env is None:
             continue
         if env.name in envs:
-            reader.problems.append(error("PC103", f"environment '{env.name}' is defined twice", env.span,
-                                         f"note: also defined in {envs[env.name].path}"))
+            reader.problems.append(
+                error(
+                    "PC103",
+                    f"environment '{env.name}' is defined twice",
+                    env.span,
+                    f"note: also defined in {envs[env.name].path}",
+                )
+            )
             continue
         envs[env.name] = env
     return dict(sorted(envs.items()))
 
 
-def _make_environment(reader: _Reader, root: Path, loaded: _File, context: tuple[Any, ...],
-                      warnings: list[Diagnostic]) -> Environment | None:
+def _make_environment(
+    reader: _Reader, root: Path, loaded: _File, context: tuple[Any, ...], warnings: list[Diagnostic]
+) -> Environment | None:
     tiers, agents, teams, env_names = context
     spec: EnvironmentFileSpec = loaded.spec
     smap = loaded.source_map
@@ -258,29 +321,60 @@ def _make_environment(reader: _Reader, root: Path, loaded: _File, context: tuple
     overrides = {}
     for name, override in sorted(spec.tiers.items()):
         _check_tier_ref(reader, tiers, name, smap.keys.get(("tiers", name)))
-        overrides[name] = _layer(f"environment {spec.environment} override of tier {name}",
-                                 override, smap, ("tiers", name))
+        overrides[name] = _layer(
+            f"environment {spec.environment} override of tier {name}",
+            override,
+            smap,
+            ("tiers", name),
+        )
     providers = _check_providers(reader, loaded)
     if spec.promote_from is not None and spec.promote_from not in env_names:
-        reader.problems.append(error("PC108", f"promote_from names unknown environment '{spec.promote_from}'",
-                                     spans.get("promote_from")))
+        reader.problems.append(
+            error(
+                "PC108",
+                f"promote_from names unknown environment '{spec.promote_from}'",
+                spans.get("promote_from"),
+            )
+        )
     if spec.promote_from == spec.environment:
-        reader.problems.append(error("PC108", "an environment cannot promote from itself",
-                                     spans.get("promote_from")))
+        reader.problems.append(
+            error("PC108", "an environment cannot promote from itself", spans.get("promote_from"))
+        )
     agent_ids = _deployed_agents(spec, smap, agents, teams, warnings)
     if spec.system_agent is not None and spec.system_agent not in agent_ids:
-        reader.problems.append(error("PC103", f"system_agent '{spec.system_agent}' is not deployed in "
-                                     f"environment '{spec.environment}'", spans.get("system_agent")))
+        reader.problems.append(
+            error(
+                "PC103",
+                f"system_agent '{spec.system_agent}' is not deployed in "
+                f"environment '{spec.environment}'",
+                spans.get("system_agent"),
+            )
+        )
     template = root / "templates" / spec.template
     if not template.is_file():
-        reader.problems.append(error("PC114", f"template templates/{spec.template} not found",
-                                     spans.get("template", span)))
+        reader.problems.append(
+            error(
+                "PC114",
+                f"template templates/{spec.template} not found",
+                spans.get("template", span),
+            )
+        )
 
     catalog, catalog_paths = _load_catalogs(reader, root, loaded, spans)
     if len(reader.problems) > before:
         return None
-    return Environment(spec.environment, loaded.path, spec, span, spans, providers,
-                       overrides, catalog, catalog_paths, agent_ids)
+    return Environment(
+        spec.environment,
+        loaded.path,
+        spec,
+        span,
+        spans,
+        providers,
+        overrides,
+        catalog,
+        catalog_paths,
+        agent_ids,
+    )
 
 
 def _check_providers(reader: _Reader, loaded: _File) -> tuple[Provider, ...]:
@@ -289,40 +383,71 @@ def _check_providers(reader: _Reader, loaded: _File) -> tuple[Provider, ...]:
         where = ("providers", provider_id)
         span = loaded.source_map.keys.get(where, Span(loaded.path, 1, 1))
         if not PROVIDER_ID_RE.match(provider_id):
-            reader.problems.append(error("PC103", f"provider id '{provider_id}' is invalid", span,
-                                         "note: provider ids must match ^[a-z][a-z0-9_-]{0,63}$"))
+            reader.problems.append(
+                error(
+                    "PC103",
+                    f"provider id '{provider_id}' is invalid",
+                    span,
+                    "note: provider ids must match ^[a-z][a-z0-9_-]{0,63}$",
+                )
+            )
         key = provider.api_key
         key_span = loaded.source_map.values.get((*where, "api_key"), span)
         if isinstance(key, str):
-            reader.problems.append(error(
-                "PC107", f"provider '{provider_id}' has a literal api_key", key_span,
-                "note: secrets never go into policy files or rendered output",
-                "hint: write api_key: {env: NAME} and set NAME where OpenClaw runs"))
+            reader.problems.append(
+                error(
+                    "PC107",
+                    f"provider '{provider_id}' has a literal api_key",
+                    key_span,
+                    "note: secrets never go into policy files or rendered output",
+                    "hint: write api_key: {env: NAME} and set NAME where OpenClaw runs",
+                )
+            )
         elif isinstance(key, EnvRefSpec) and not ENV_VAR_RE.match(key.env):
-            reader.problems.append(error(
-                "PC103", f"api_key env var name '{key.env}' is invalid", key_span,
-                "note: OpenClaw env SecretRef ids must match ^[A-Z][A-Z0-9_]{0,127}$"))
+            reader.problems.append(
+                error(
+                    "PC103",
+                    f"api_key env var name '{key.env}' is invalid",
+                    key_span,
+                    "note: OpenClaw env SecretRef ids must match ^[A-Z][A-Z0-9_]{0,127}$",
+                )
+            )
         providers.append(Provider(provider_id, provider, span))
     if not providers and not loaded.spec.promote_from:
-        reader.problems.append(error("PC102", "environment declares no providers",
-                                     Span(loaded.path, 1, 1)))
+        reader.problems.append(
+            error("PC102", "environment declares no providers", Span(loaded.path, 1, 1))
+        )
     return tuple(providers)
 
 
-def _deployed_agents(spec: EnvironmentFileSpec, smap: SourceMap, agents: Mapping[str, Agent],
-                     teams: set[str], warnings: list[Diagnostic]) -> tuple[str, ...]:
+def _deployed_agents(
+    spec: EnvironmentFileSpec,
+    smap: SourceMap,
+    agents: Mapping[str, Agent],
+    teams: set[str],
+    warnings: list[Diagnostic],
+) -> tuple[str, ...]:
     for index, pattern in enumerate(spec.teams):
         if not fnmatch.filter(sorted(teams), pattern):
-            warnings.append(warning("PC113", f"teams pattern '{pattern}' matches no team",
-                                    smap.values.get(("teams", index))))
-    return tuple(sorted(
-        agent_id for agent_id, agent in agents.items()
-        if any(fnmatch.fnmatchcase(agent.team, pattern) for pattern in spec.teams)
-    ))
+            warnings.append(
+                warning(
+                    "PC113",
+                    f"teams pattern '{pattern}' matches no team",
+                    smap.values.get(("teams", index)),
+                )
+            )
+    return tuple(
+        sorted(
+            agent_id
+            for agent_id, agent in agents.items()
+            if any(fnmatch.fnmatchcase(agent.team, pattern) for pattern in spec.teams)
+        )
+    )
 
 
-def _load_catalogs(reader: _Reader, root: Path, loaded: _File,
-                   spans: Mapping[str, Span]) -> tuple[catalog_mod.Catalog, tuple[str, ...]]:
+def _load_catalogs(
+    reader: _Reader, root: Path, loaded: _File, spans: Mapping[str, Span]
+) -> tuple[catalog_mod.Catalog, tuple[str, ...]]:
     offers: dict[tuple[str, str], catalog_mod.Offer] = {}
     dates = []
     paths = []
@@ -342,21 +467,34 @@ def _load_catalogs(reader: _Reader, root: Path, loaded: _File,
                 other = offers[key].source
                 where = "twice in" if other == rel else "in both"
                 files = rel if other == rel else f"{other} and {rel}"
-                reader.problems.append(error(
-                    "PC111", f"offer {offer.ref} appears {where} {files}", span,
-                    "hint: keep each (provider, model id) in exactly one catalog"))
+                reader.problems.append(
+                    error(
+                        "PC111",
+                        f"offer {offer.ref} appears {where} {files}",
+                        span,
+                        "hint: keep each (provider, model id) in exactly one catalog",
+                    )
+                )
                 continue
             offers[key] = offer
     if not loaded.spec.catalogs and not loaded.spec.promote_from:
-        reader.problems.append(error("PC102", "environment lists no catalogs", Span(loaded.path, 1, 1)))
+        reader.problems.append(
+            error("PC102", "environment lists no catalogs", Span(loaded.path, 1, 1))
+        )
     return catalog_mod.Catalog.of(offers.values(), dates), tuple(paths)
 
 
 def _read_snapshot(reader: _Reader, path: Path, span: Span | None) -> Any:
     shown = path.as_posix()
     if not path.is_file():
-        reader.problems.append(error("PC110", f"catalog {shown} not found", span,
-                                     "note: catalog paths are relative to policies/"))
+        reader.problems.append(
+            error(
+                "PC110",
+                f"catalog {shown} not found",
+                span,
+                "note: catalog paths are relative to policies/",
+            )
+        )
         return None
     text = reader.read_text(path, span)
     if text is None:
@@ -367,8 +505,15 @@ def _read_snapshot(reader: _Reader, path: Path, span: Span | None) -> Any:
         raw = json.loads(text, parse_float=Decimal)
         notes = [f"note: {line}" for line in catalog_mod.describe_validation_error(exc, raw)]
         more = len(notes) - 10
-        reader.problems.append(error("PC110", f"catalog {shown} is not a valid clawpolicy catalog",
-                                     span, *notes[:10], *([f"... and {more} more"] if more > 0 else [])))
+        reader.problems.append(
+            error(
+                "PC110",
+                f"catalog {shown} is not a valid clawpolicy catalog",
+                span,
+                *notes[:10],
+                *([f"... and {more} more"] if more > 0 else []),
+            )
+        )
     except ValueError as exc:
         reader.problems.append(error("PC110", f"catalog {shown} is not valid JSON: {exc}", span))
     return None

@@ -88,6 +88,13 @@ def parse(text: str, path: str) -> Lock:
         inputs = {str(k): str(v) for k, v in doc.get("inputs", {}).items()}
         return Lock(str(doc.get("environment", "")), chains, costs, inputs)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise CompileError((error(
-            "PC110", f"lock file is not valid: {exc}", Span(path),
-            "hint: delete it and run clawpolicy compile --upgrade to re-resolve"),)) from None
+        raise CompileError(
+            (
+                error(
+                    "PC110",
+                    f"lock file is not valid: {exc}",
+                    Span(path),
+                    "hint: delete it and run clawpolicy compile --upgrade to re-resolve",
+                ),
+            )
+        ) from None

@@ -141,13 +141,25 @@ def render_text(templates: Mapping[str, str], name: str, context: Mapping[str, A
         raw = _environment(templates).get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as exc:
         where = Span(f"templates/{exc.filename or exc.name or name}", exc.lineno or 0, 1)
-        raise CompileError((error("PC301", f"template syntax error: {exc.message}", where),)) from None
+        raise CompileError(
+            (error("PC301", f"template syntax error: {exc.message}", where),)
+        ) from None
     except jinja2.TemplateNotFound as exc:
-        raise CompileError((error("PC114", f"template templates/{exc.name} not found", Span(path)),)) from None
+        raise CompileError(
+            (error("PC114", f"template templates/{exc.name} not found", Span(path)),)
+        ) from None
     except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError, ValueError) as exc:
         where = Span(path, _template_line(exc, name), 1)
-        raise CompileError((error("PC303", f"template error: {exc}", where,
-                                  f"note: variables available: {', '.join(sorted(context))}"),)) from None
+        raise CompileError(
+            (
+                error(
+                    "PC303",
+                    f"template error: {exc}",
+                    where,
+                    f"note: variables available: {', '.join(sorted(context))}",
+                ),
+            )
+        ) from None
     return canonical_json(raw, path)
 
 
@@ -166,11 +178,18 @@ def canonical_json(raw: str, path: str) -> str:
     except json.JSONDecodeError as exc:
         lines = raw.splitlines()
         excerpt = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
-        raise CompileError((error(
-            "PC302", f"rendered template is not valid JSON: {exc.msg} at rendered line "
-            f"{exc.lineno}, column {exc.colno}", Span(path),
-            f"note: rendered line {exc.lineno}: {excerpt.strip()[:160]}",
-            "hint: insert values with {{ value | tojson }}; never quote them by hand"),)) from None
+        raise CompileError(
+            (
+                error(
+                    "PC302",
+                    f"rendered template is not valid JSON: {exc.msg} at rendered line "
+                    f"{exc.lineno}, column {exc.colno}",
+                    Span(path),
+                    f"note: rendered line {exc.lineno}: {excerpt.strip()[:160]}",
+                    "hint: insert values with {{ value | tojson }}; never quote them by hand",
+                ),
+            )
+        ) from None
     return json.dumps(json_ready(data), indent=2, ensure_ascii=False) + "\n"
 
 

@@ -118,7 +118,12 @@ def rank(offers: tuple[Offer, ...], merged: Merged, env: Environment) -> Ranking
             (i for i, pattern in enumerate(merged.prefer) if matches(pattern, offer)),
             len(merged.prefer),
         )
-        return (preference, _sort_value(offer, merged), env.provider_rank(offer.provider), offer.ref)
+        return (
+            preference,
+            _sort_value(offer, merged),
+            env.provider_rank(offer.provider),
+            offer.ref,
+        )
 
     passing.sort(key=order)
     rejected.sort(key=lambda r: (len(r.reasons), order(r.offer)))
@@ -181,7 +186,9 @@ class _EnvResolver:
         if len(chain) <= merged.fallbacks:
             self._shortfall(subject, merged, ranking, len(chain) - 1)
         kept = tuple(o.ref for o in chain if o.ref in locked)
-        return ChainResult(subject, merged, ranking, tuple(chain), self._cost(subject, primary), kept)
+        return ChainResult(
+            subject, merged, ranking, tuple(chain), self._cost(subject, primary), kept
+        )
 
     def _cost(self, subject: Subject, offer: Offer) -> Decimal | None:
         if not subject.workload:
@@ -194,8 +201,9 @@ class _EnvResolver:
         cost = self._cost(subject, offer)
         return cost is not None and cost <= subject.budget
 
-    def _primary(self, subject: Subject, merged: Merged, ranking: Ranking,
-                 locked: tuple[str, ...]) -> Offer | None:
+    def _primary(
+        self, subject: Subject, merged: Merged, ranking: Ranking, locked: tuple[str, ...]
+    ) -> Offer | None:
         if subject.pin is not None:
             return self._pinned(subject, merged, ranking)
         seeds = [ranking.by_ref[r] for r in locked[:1] if r in ranking.by_ref]
@@ -213,20 +221,29 @@ class _EnvResolver:
         if offer is None:
             close = difflib.get_close_matches(subject.pin, [o.ref for o in self.offers], n=3)
             notes = [f"hint: did you mean {', '.join(close)}?"] if close else []
-            self.problems.append(error(
-                "PC202", f"pin '{subject.pin}' of {where} is not offered in environment '{env}'",
-                subject.pin_span or subject.span,
-                f"note: providers of '{env}': {', '.join(p.id for p in self.env.providers)}",
-                *notes))
+            self.problems.append(
+                error(
+                    "PC202",
+                    f"pin '{subject.pin}' of {where} is not offered in environment '{env}'",
+                    subject.pin_span or subject.span,
+                    f"note: providers of '{env}': {', '.join(p.id for p in self.env.providers)}",
+                    *notes,
+                )
+            )
             return None
         reasons = list(problems(offer, merged))
         if not self._fits_budget(subject, offer):
             reasons.append(self._budget_reason(subject, offer))
         if reasons:
-            self.problems.append(error(
-                "PC202", f"pin '{subject.pin}' of {where} does not satisfy its constraints in "
-                f"environment '{env}': {'; '.join(reasons)}", subject.pin_span or subject.span,
-                *(f"note: {line}" for line in merged.describe())))
+            self.problems.append(
+                error(
+                    "PC202",
+                    f"pin '{subject.pin}' of {where} does not satisfy its constraints in "
+                    f"environment '{env}': {'; '.join(reasons)}",
+                    subject.pin_span or subject.span,
+                    *(f"note: {line}" for line in merged.describe()),
+                )
+            )
             return None
         return offer
 
@@ -256,38 +273,55 @@ class _EnvResolver:
         for key, sources in merged.provenance.items():
             notes.append(f"note: {key} from {', '.join(str(s) for s in sources)}")
         if ranking.candidates and subject.budget is not None:
-            misses = [f"{o.ref} ({self._budget_reason(subject, o)})"
-                      for o in ranking.candidates[:MISSES_SHOWN]]
+            misses = [
+                f"{o.ref} ({self._budget_reason(subject, o)})"
+                for o in ranking.candidates[:MISSES_SHOWN]
+            ]
             message = f"no candidate of {subject.label} fits its budget in environment '{env}'"
             hint = "hint: raise budget, lower the workload or loosen the tier"
         else:
-            misses = [f"{r.offer.ref} ({'; '.join(r.reasons)})"
-                      for r in ranking.rejected[:MISSES_SHOWN]]
+            misses = [
+                f"{r.offer.ref} ({'; '.join(r.reasons)})" for r in ranking.rejected[:MISSES_SHOWN]
+            ]
             message = f"no catalog offer satisfies {subject.label} in environment '{env}'"
             hint = "hint: loosen a constraint above, or add a catalog or provider that has a match"
         if not misses:
             misses = ["(the environment's providers offer no models)"]
         more = len(ranking.rejected) - MISSES_SHOWN
-        notes.append("note: nearest misses: " + ", ".join(misses)
-                     + (f" ... and {more} more" if more > 0 else ""))
+        notes.append(
+            "note: nearest misses: "
+            + ", ".join(misses)
+            + (f" ... and {more} more" if more > 0 else "")
+        )
         notes.append(hint)
         return error("PC201", message, subject.span, *notes)
 
     def _shortfall(self, subject: Subject, merged: Merged, ranking: Ranking, got: int) -> None:
-        self.problems.append(warning(
-            "PC203", f"{subject.label} in environment '{self.env.name}' gets {got} fallback(s) "
-            f"of {merged.fallbacks} asked for", subject.span,
-            f"note: {len(ranking.candidates)} candidate(s) satisfy the constraints, diversity "
-            f"'{merged.diversity}'",
-            "hint: lower fallbacks, relax diversity or loosen the constraints"))
+        self.problems.append(
+            warning(
+                "PC203",
+                f"{subject.label} in environment '{self.env.name}' gets {got} fallback(s) "
+                f"of {merged.fallbacks} asked for",
+                subject.span,
+                f"note: {len(ranking.candidates)} candidate(s) satisfy the constraints, diversity "
+                f"'{merged.diversity}'",
+                "hint: lower fallbacks, relax diversity or loosen the constraints",
+            )
+        )
 
-    def _from_lock(self, subject: Subject, merged: Merged, ranking: Ranking,
-                   locked: tuple[str, ...]) -> ChainResult | None:
+    def _from_lock(
+        self, subject: Subject, merged: Merged, ranking: Ranking, locked: tuple[str, ...]
+    ) -> ChainResult | None:
         env = self.env.name
         if not locked:
-            self.problems.append(error(
-                "PC205", f"{subject.label} was never promoted into environment '{env}'",
-                subject.span, f"hint: run clawpolicy promote {self.env.spec.promote_from} {env}"))
+            self.problems.append(
+                error(
+                    "PC205",
+                    f"{subject.label} was never promoted into environment '{env}'",
+                    subject.span,
+                    f"hint: run clawpolicy promote {self.env.spec.promote_from} {env}",
+                )
+            )
             return None
         chain = []
         for ref in locked:
@@ -296,8 +330,9 @@ class _EnvResolver:
                 self.problems.append(self._lock_misfit(subject, merged, ref))
                 return None
             chain.append(offer)
-        return ChainResult(subject, merged, ranking, tuple(chain), self._cost(subject, chain[0]),
-                           tuple(locked))
+        return ChainResult(
+            subject, merged, ranking, tuple(chain), self._cost(subject, chain[0]), tuple(locked)
+        )
 
     def _lock_misfit(self, subject: Subject, merged: Merged, ref: str) -> Diagnostic:
         offer = self.env.catalog.by_ref.get(ref)
@@ -306,9 +341,13 @@ class _EnvResolver:
             reason = "not offered by the environment's providers and catalogs"
         else:
             reason = "; ".join(problems(offer, merged))
-        return error("PC208", f"promoted {ref} for {subject.label} does not fit environment "
-                     f"'{self.env.name}': {reason}", subject.span,
-                     *(f"note: {line}" for line in merged.describe()))
+        return error(
+            "PC208",
+            f"promoted {ref} for {subject.label} does not fit environment "
+            f"'{self.env.name}': {reason}",
+            subject.span,
+            *(f"note: {line}" for line in merged.describe()),
+        )
 
 
 # --------------------------------------------------------------------------- subjects
@@ -326,16 +365,20 @@ def agent_subject(project: Project, env: Environment, agent: Agent) -> Subject |
         return None
     workload = agent.spec.workload
     return Subject(
-        key=agent.id, label=f"agent '{agent.id}'", span=agent.span,
+        key=agent.id,
+        label=f"agent '{agent.id}'",
+        span=agent.span,
         layers=(*_tier_layers(project, env, tier_name), agent.layer),
-        pin=agent.spec.pin, pin_span=agent.spans.get("pin"),
+        pin=agent.spec.pin,
+        pin_span=agent.spans.get("pin"),
         workload=(workload.input_mtok, workload.output_mtok) if workload else None,
         budget=agent.spec.budget,
     )
 
 
-def _tier_subject(project: Project, env: Environment, key: str, tier_name: str,
-                  label: str, span: Span | None) -> Subject:
+def _tier_subject(
+    project: Project, env: Environment, key: str, tier_name: str, label: str, span: Span | None
+) -> Subject:
     extra = ("vision",) if key == IMAGE_KEY else ()
     return Subject(key, label, span, _tier_layers(project, env, tier_name), extra)
 
@@ -349,8 +392,9 @@ def _aliases(tiers: Mapping[str, ChainResult]) -> dict[str, str]:
     return dict(sorted(aliases.items()))
 
 
-def resolve(project: Project, env: Environment,
-            locked: Mapping[str, tuple[str, ...]] | None = None) -> Resolution:
+def resolve(
+    project: Project, env: Environment, locked: Mapping[str, tuple[str, ...]] | None = None
+) -> Resolution:
     """Resolve every chain of `env`.
 
     Args:
@@ -368,9 +412,15 @@ def resolve(project: Project, env: Environment,
         agent = project.agents[agent_id]
         subject = agent_subject(project, env, agent)
         if subject is None:
-            resolver.problems.append(error(
-                "PC102", f"agent '{agent_id}' has no tier and environment '{env.name}' has no "
-                "default_tier", agent.span, "hint: add tier: <name> to the agent"))
+            resolver.problems.append(
+                error(
+                    "PC102",
+                    f"agent '{agent_id}' has no tier and environment '{env.name}' has no "
+                    "default_tier",
+                    agent.span,
+                    "hint: add tier: <name> to the agent",
+                )
+            )
             continue
         result = resolver.resolve(subject)
         if result is not None:
@@ -382,53 +432,78 @@ def resolve(project: Project, env: Environment,
     total = sum((r.cost for r in agents.values() if r.cost is not None), Decimal(0))
     _check_environment_budget(env, agents, total, resolver.problems)
     raise_if_errors(resolver.problems)
-    return Resolution(env, agents, default_model, image_model, tiers, _aliases(tiers), total,
-                      tuple(sorted(resolver.problems, key=Diagnostic.sort_key)))
+    return Resolution(
+        env,
+        agents,
+        default_model,
+        image_model,
+        tiers,
+        _aliases(tiers),
+        total,
+        tuple(sorted(resolver.problems, key=Diagnostic.sort_key)),
+    )
 
 
-def _resolve_default(project: Project, env: Environment, resolver: _EnvResolver,
-                     key: str) -> ChainResult | None:
+def _resolve_default(
+    project: Project, env: Environment, resolver: _EnvResolver, key: str
+) -> ChainResult | None:
     field_name = "default_tier" if key == DEFAULT_KEY else "image_tier"
     tier_name = getattr(env.spec, field_name)
     if tier_name is None:
         return None
     label = "default model" if key == DEFAULT_KEY else "image model"
-    subject = _tier_subject(project, env, key, tier_name, f"{label} (tier '{tier_name}')",
-                            env.spans.get(field_name))
+    subject = _tier_subject(
+        project, env, key, tier_name, f"{label} (tier '{tier_name}')", env.spans.get(field_name)
+    )
     return resolver.resolve(subject)
 
 
-def _resolve_tiers(project: Project, env: Environment, resolver: _EnvResolver,
-                   agents: Mapping[str, ChainResult]) -> dict[str, ChainResult]:
+def _resolve_tiers(
+    project: Project, env: Environment, resolver: _EnvResolver, agents: Mapping[str, ChainResult]
+) -> dict[str, ChainResult]:
     """One chain per tier, for the `/model <tier>` aliases; a tier nobody can use only warns."""
     tiers: dict[str, ChainResult] = {}
     for name, tier in project.tiers.items():
-        subject = _tier_subject(project, env, TIER_KEY_PREFIX + name, name, f"tier '{name}'",
-                                tier.span)
+        subject = _tier_subject(
+            project, env, TIER_KEY_PREFIX + name, name, f"tier '{name}'", tier.span
+        )
         before = len(resolver.problems)
         result = resolver.resolve(subject)
         if result is not None:
             tiers[name] = result
             continue
         del resolver.problems[before:]
-        resolver.problems.append(warning(
-            "PC206", f"tier '{name}' has no alias in environment '{env.name}': no offer satisfies it",
-            tier.span, "note: run clawpolicy explain with an agent of this tier for details"))
+        resolver.problems.append(
+            warning(
+                "PC206",
+                f"tier '{name}' has no alias in environment '{env.name}': no offer satisfies it",
+                tier.span,
+                "note: run clawpolicy explain with an agent of this tier for details",
+            )
+        )
     return tiers
 
 
-def _check_environment_budget(env: Environment, agents: Mapping[str, ChainResult],
-                              total: Decimal, found: list[Diagnostic]) -> None:
+def _check_environment_budget(
+    env: Environment, agents: Mapping[str, ChainResult], total: Decimal, found: list[Diagnostic]
+) -> None:
     budget = env.spec.budget
     if budget is None or total <= budget:
         return
-    spenders = sorted((r for r in agents.values() if r.cost), key=lambda r: (-(r.cost or 0),
-                                                                             r.subject.key))
+    spenders = sorted(
+        (r for r in agents.values() if r.cost), key=lambda r: (-(r.cost or 0), r.subject.key)
+    )
     top = ", ".join(f"{r.subject.key} {r.cost:.2f} ({r.chain[0].ref})" for r in spenders[:5])
-    found.append(error(
-        "PC204", f"environment '{env.name}' is estimated at {total:.2f} USD/month, over its "
-        f"budget of {budget}", env.spans.get("budget", env.span),
-        f"note: largest: {top}", "hint: raise budget, lower workloads or tighten max_price"))
+    found.append(
+        error(
+            "PC204",
+            f"environment '{env.name}' is estimated at {total:.2f} USD/month, over its "
+            f"budget of {budget}",
+            env.spans.get("budget", env.span),
+            f"note: largest: {top}",
+            "hint: raise budget, lower workloads or tighten max_price",
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,8 +517,12 @@ class SubjectReport:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def resolve_subject(project: Project, env: Environment, subject: Subject,
-                    locked: Mapping[str, tuple[str, ...]] | None = None) -> SubjectReport:
+def resolve_subject(
+    project: Project,
+    env: Environment,
+    subject: Subject,
+    locked: Mapping[str, tuple[str, ...]] | None = None,
+) -> SubjectReport:
     """Resolve one subject without raising: failures come back as diagnostics."""
     resolver = _EnvResolver(project, env, locked or {})
     merged = resolver.merged_for(subject)

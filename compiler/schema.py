@@ -35,10 +35,12 @@ def policy_schema(kind: str = "all") -> dict[str, Any]:
         schema = KINDS[name].model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
         defs.update(schema.pop("$defs", {}))
         defs[KINDS[name].__name__] = schema
-        branches.append({
-            "if": {"required": [name]},
-            "then": {"$ref": f"#/$defs/{KINDS[name].__name__}"},
-        })
+        branches.append(
+            {
+                "if": {"required": [name]},
+                "then": {"$ref": f"#/$defs/{KINDS[name].__name__}"},
+            }
+        )
     return {
         "$schema": SCHEMA_URI,
         "title": "clawpolicy policy file",

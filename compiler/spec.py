@@ -74,7 +74,7 @@ def parse_token_count(value: Any) -> Any:
 
 def _to_decimal(value: Any) -> Any:
     """Numbers become exact Decimals (via their shortest repr); strings and bools are refused."""
-    if isinstance(value, bool) or isinstance(value, str):
+    if isinstance(value, bool | str):
         raise ValueError("expected a number")
     if isinstance(value, float | int):
         return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)

@@ -37,7 +37,9 @@ class SourceMap:
         """
         current: Path = ()
         for part in loc:
-            candidate = (*current, part)  # type: ignore[misc]
+            if not isinstance(part, str | int):
+                continue
+            candidate: Path = (*current, part)
             if candidate in self.values:
                 current = candidate
         return current

@@ -19,8 +19,12 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-goldens", action="store_true", default=False,
-                     help="rewrite tests/cases/*/expected from the actual output")
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite tests/cases/*/expected from the actual output",
+    )
 
 
 @pytest.fixture
@@ -31,14 +35,20 @@ def update_goldens(request: pytest.FixtureRequest) -> bool:
 def offer(provider: str, model_id: str, **fields: Any) -> dict[str, Any]:
     """A catalog offer dict for tests; vision/audio/video capabilities set `input` to match."""
     caps = dict(fields.pop("capabilities", {"tools": True}))
-    inputs = ["text"] + [m for c, m in (("vision", "image"), ("audio", "audio"), ("video", "video"))
-                         if caps.get(c) is True]
+    inputs = ["text"] + [
+        m
+        for c, m in (("vision", "image"), ("audio", "audio"), ("video", "video"))
+        if caps.get(c) is True
+    ]
     body = {
-        "provider": provider, "id": model_id, "name": fields.pop("name", model_id),
-        "vendor": fields.pop("vendor", model_id.split("/")[0]),
+        "provider": provider,
+        "id": model_id,
+        "name": fields.pop("name", model_id),
+        "vendor": fields.pop("vendor", model_id.split("/", maxsplit=1)[0]),
         "context_window": fields.pop("context_window", 128000),
         "max_output": fields.pop("max_output", 16000),
-        "input": inputs, "capabilities": caps,
+        "input": inputs,
+        "capabilities": caps,
         "price": fields.pop("price", {"input": 1, "output": 2}),
     }
     body.update(fields)
@@ -46,8 +56,12 @@ def offer(provider: str, model_id: str, **fields: Any) -> dict[str, Any]:
 
 
 def catalog_text(offers: list[dict[str, Any]], date: str = "2026-11-20") -> str:
-    return json.dumps({"format": "clawpolicy-catalog", "version": 1, "date": date,
-                       "offers": offers}, indent=2) + "\n"
+    return (
+        json.dumps(
+            {"format": "clawpolicy-catalog", "version": 1, "date": date, "offers": offers}, indent=2
+        )
+        + "\n"
+    )
 
 
 TEMPLATE = """{
@@ -62,8 +76,9 @@ def write_tree(root: Path, files: Mapping[str, str]) -> Path:
     for relpath, text in files.items():
         path = root / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text) if relpath.endswith((".yaml", ".yml")) else text,
-                        encoding="utf-8")
+        path.write_text(
+            textwrap.dedent(text) if relpath.endswith((".yaml", ".yml")) else text, encoding="utf-8"
+        )
     return root
 
 
