@@ -1,0 +1,271 @@
+"""The `clawpolicy catalog` commands: import, fetch and diff catalog snapshots. No logic here.
+
+Each command parses its options, calls the importers, the fetcher or the catalog differ, and
+prints: results on stdout, the summary, progress and diagnostics on stderr. Exit codes as in
+`compiler.cli`: 0 ok, 1 `diff` found differences, 2 user error (`path: error[PC5xx]: ...`),
+3 internal error. A snapshot is written atomically and only when nothing failed.
+"""
+
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from .catalog import describe_validation_error, parse_snapshot, serialize_snapshot
+from .diagnostics import CompileError, Span, error, format_text
+from .importers import IMPORTERS, MULTI_PROVIDER_FORMATS, ImportOptions, ImportResult
+
+EXIT_OK, EXIT_CHANGES, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
+FORMATS = tuple(sorted(IMPORTERS))
+
+IMPORT_EPILOG = """\b
+Examples:
+  clawpolicy catalog import models.json --format openrouter --date 2026-06-16 \\
+      -o policies/catalogs/openrouter-2026-06-16.json
+  clawpolicy catalog import api.json --format modelsdev --only-provider anthropic \\
+      --only-provider openai --date 2026-07-01 -o policies/catalogs/direct.json
+  clawpolicy catalog import prices.json --format litellm --date 2026-11-20 -o litellm.json
+"""
+FETCH_EPILOG = """\b
+Examples:
+  clawpolicy catalog fetch --format openrouter -o policies/catalogs/openrouter.json
+  clawpolicy catalog fetch --format infron --provider infron -o policies/catalogs/infron.json
+  clawpolicy catalog fetch --format openrouter --url http://127.0.0.1:8000/models -o x.json
+"""
+DIFF_EPILOG = """\b
+Examples:
+  clawpolicy catalog diff policies/catalogs/old.json new.json
+  clawpolicy catalog diff old.json new.json --format markdown > comment.md
+  clawpolicy catalog diff old.json new.json --format json | jq '.added'
+"""
+
+
+@click.group("catalog")
+def catalog() -> None:
+    """Import, fetch and compare model-catalog snapshots."""
+
+
+def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--date",
+        "as_of",
+        type=click.DateTime(["%Y-%m-%d"]),
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="Snapshot date YYYY-MM-DD (default: what the source states).",
+    )(func)
+    func = click.option(
+        "--only-provider",
+        "only",
+        multiple=True,
+        metavar="ID",
+        help="modelsdev/litellm: keep this provider (repeatable).",
+    )(func)
+    func = click.option(
+        "--provider",
+        default=None,
+        metavar="NAME",
+        help="openrouter/infron: provider id of every offer.",
+    )(func)
+    func = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        required=True,
+        help="The native catalog format.",
+    )(func)
+    return click.option(
+        "-o",
+        "--output",
+        "out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=True,
+        help="Where to write the snapshot.",
+    )(func)
+
+
+@catalog.command("import", epilog=IMPORT_EPILOG)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_source_options
+def import_command(
+    file: Path,
+    fmt: str,
+    provider: str | None,
+    only: tuple[str, ...],
+    as_of: datetime | None,
+    out: Path,
+) -> None:
+    """Normalize a native catalog FILE into a clawpolicy snapshot."""
+    with _exit_codes():
+        started = time.perf_counter()
+        document = _read_json(file)
+        options = _options(fmt, provider, only, as_of, str(file), f"{fmt}:{file.name}")
+        result = IMPORTERS[fmt](document, options)
+        _write(out, serialize_snapshot(result.snapshot))
+        click.echo(_summary(result, out, time.perf_counter() - started), err=True)
+
+
+@catalog.command("fetch", epilog=FETCH_EPILOG)
+@click.option("--url", default=None, help="Where to download from (default: the format's API).")
+@_source_options
+def fetch_command(
+    url: str | None,
+    fmt: str,
+    provider: str | None,
+    only: tuple[str, ...],
+    as_of: datetime | None,
+    out: Path,
+) -> None:
+    """Download a native catalog (following pages) and write its snapshot."""
+    from .fetcher import DEFAULT_URLS, fetch_catalog, redact
+
+    with _exit_codes():
+        started = time.perf_counter()
+        target = url or DEFAULT_URLS[fmt]
+        progress = _progress_writer()
+        fetched = fetch_catalog(target, progress=progress)
+        if progress:
+            click.echo("", err=True)
+        day = as_of or _as_datetime(fetched.server_date)
+        options = _options(fmt, provider, only, day, redact(target), f"{fmt}:{redact(target)}")
+        result = IMPORTERS[fmt](fetched.document, options)
+        _write(out, serialize_snapshot(result.snapshot))
+        click.echo(_summary(result, out, time.perf_counter() - started), err=True)
+
+
+@catalog.command("diff", epilog=DIFF_EPILOG)
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "markdown", "json")),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Policy repository whose agents the change would move (see issue 3).",
+)
+def diff_command(old: Path, new: Path, fmt: str, root: Path | None) -> None:
+    """Offers added, removed, repriced or newly deprecated between two snapshots OLD and NEW."""
+    from .catalogdiff import diff_catalogs, format_json, format_markdown, format_text
+
+    with _exit_codes():
+        # TODO(issue 3): with --root, fill affected_agents via catalogdiff.affected_agents.
+        del root
+        report = diff_catalogs(_read_snapshot(old), _read_snapshot(new))
+        formatter = {"text": format_text, "markdown": format_markdown, "json": format_json}[fmt]
+        click.echo(formatter(report), nl=False)
+        raise SystemExit(EXIT_CHANGES if report.has_differences else EXIT_OK)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@contextmanager
+def _exit_codes() -> Iterator[None]:
+    """CompileError -> diagnostics on stderr and exit 2; anything unexpected -> exit 3."""
+    try:
+        yield
+    except CompileError as exc:
+        click.echo(format_text(exc.diagnostics), err=True)
+        raise SystemExit(EXIT_USER) from None
+    except (SystemExit, click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        raise
+    except Exception:
+        click.echo("clawpolicy: internal error, please report it with this traceback:", err=True)
+        click.echo(traceback.format_exc(), err=True)
+        raise SystemExit(EXIT_INTERNAL) from None
+
+
+def _options(
+    fmt: str,
+    provider: str | None,
+    only: tuple[str, ...],
+    as_of: datetime | None,
+    path: str,
+    source: str,
+) -> ImportOptions:
+    if provider is not None and fmt in MULTI_PROVIDER_FORMATS:
+        raise _usage(path, f"--provider does not apply to --format {fmt}; use --only-provider")
+    if only and fmt not in MULTI_PROVIDER_FORMATS:
+        raise _usage(path, f"--only-provider does not apply to --format {fmt}; use --provider")
+    day = as_of.date() if as_of else None
+    return ImportOptions(day, provider, tuple(dict.fromkeys(only)), path, source)
+
+
+def _usage(path: str, message: str) -> CompileError:
+    return CompileError((error("PC501", message, Span(path)),))
+
+
+def _as_datetime(day: date | None) -> datetime | None:
+    return datetime(day.year, day.month, day.day) if day else None
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _usage(str(path), f"cannot read the file: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        span = Span(str(path), exc.lineno, exc.colno)
+        raise CompileError((error("PC501", f"not valid JSON: {exc.msg}", span),)) from None
+
+
+def _read_snapshot(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+        return parse_snapshot(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _usage(str(path), f"cannot read the file: {exc}") from None
+    except ValidationError as exc:
+        lines = describe_validation_error(exc, json.loads(text))
+        notes = tuple(f"note: {line}" for line in lines)
+        raise CompileError(
+            (error("PC110", "not a valid catalog snapshot", Span(str(path)), *notes),)
+        ) from None
+    except ValueError as exc:
+        raise _usage(str(path), f"not valid JSON: {exc}") from None
+
+
+def _write(out: Path, text: str) -> None:
+    from .writer import write_atomic
+
+    write_atomic(out, text.encode("utf-8"))
+
+
+def _summary(result: ImportResult, out: Path, seconds: float) -> str:
+    skipped: Mapping[str, int] = result.skipped
+    lines = [
+        f"wrote {len(result.snapshot.offers)} offers to {out} "
+        f"(snapshot date {result.snapshot.date.isoformat()}) in {seconds:.2f} s"
+    ]
+    if skipped:
+        lines.append(f"skipped {sum(skipped.values())} entries:")
+        lines += [f"  {count:6d}  {reason}" for reason, count in skipped.items()]
+    return "\n".join(lines)
+
+
+def _progress_writer() -> Callable[[str], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(line: str) -> None:
+        sys.stderr.write(f"\r{line}\x1b[K")
+        sys.stderr.flush()
+
+    return show
