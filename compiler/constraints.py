@@ -8,15 +8,18 @@ take the most specific value that is set. Every merged value remembers where it 
 
 import fnmatch
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from .catalog import Offer
 from .diagnostics import Span
 from .project import Constraints
+from .spec import ConstraintSpec
 
 DEFAULTS: Mapping[str, Any] = {"sort": "price", "fallbacks": 1, "diversity": "none"}
+LAST_WINS = ("sort", "fallbacks", "diversity", "thinking")
+CONSTRAINT_FIELDS = frozenset(ConstraintSpec.model_fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +48,6 @@ class Merged:
     diversity: str = "none"
     thinking: str | None = None
     weights: tuple[Decimal, Decimal] = (Decimal(1), Decimal(1))  # price sort: input, output
-    provenance: Mapping[str, tuple[Source, ...]] = field(
-        default_factory=dict, compare=False, hash=False
-    )
 
     def rank_key(self) -> tuple[Any, ...]:
         """Everything that decides which offers pass and in what order."""
@@ -85,21 +85,13 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def _min_bound(
-    layers: Iterable[Constraints], key: str, provenance: dict[str, list[Source]]
-) -> Decimal | None:
-    best: Decimal | None = None
-    for layer in layers:
-        ceiling = layer.spec.max_price
-        value = getattr(ceiling, key) if ceiling is not None else None
-        if value is None:
-            continue
-        provenance.setdefault(f"max_price.{key}", []).append(
-            Source(layer.origin, layer.spans.get("max_price"))
-        )
-        if best is None or value < best:
-            best = value
-    return best
+def _min_bound(layers: Iterable[Constraints], key: str) -> Decimal | None:
+    bounds = [
+        getattr(layer.spec.max_price, key)
+        for layer in layers
+        if layer.spec.max_price is not None and getattr(layer.spec.max_price, key) is not None
+    ]
+    return min(bounds) if bounds else None
 
 
 def merge(
@@ -119,44 +111,25 @@ def merge(
         >>> m.requires, m.min_context, m.max_output
         (('tools', 'vision'), 100, Decimal('2'))
     """
-    provenance: dict[str, list[Source]] = {}
-
-    def note(key: str, layer: Constraints) -> None:
-        provenance.setdefault(key, []).append(Source(layer.origin, layer.spans.get(key)))
-
-    requires: list[str] = list(extra_requires)
+    requires: set[str] = set(extra_requires)
     min_context = 0
     avoid: list[str] = []
-    prefer: list[str] = []
-    scalars: dict[str, Any] = dict(DEFAULTS)
-    scalars["thinking"] = None
+    scalars: dict[str, Any] = {**DEFAULTS, "thinking": None}
     for layer in layers:
         spec = layer.spec
-        if spec.requires:
-            requires.extend(spec.requires)
-            note("requires", layer)
-        if spec.min_context is not None:
-            note("min_context", layer)
-            min_context = max(min_context, spec.min_context)
-        if spec.avoid:
-            avoid.extend(spec.avoid)
-            note("avoid", layer)
-        for key in ("sort", "fallbacks", "diversity", "thinking"):
+        requires.update(spec.requires or ())
+        min_context = max(min_context, spec.min_context or 0)
+        avoid.extend(spec.avoid or ())
+        for key in LAST_WINS:
             value = getattr(spec, key)
             if value is not None:
                 scalars[key] = value
-                provenance[key] = [Source(layer.origin, layer.spans.get(key))]
-    for layer in reversed(layers):
-        if layer.spec.prefer:
-            prefer.extend(layer.spec.prefer)
-            note("prefer", layer)
-    max_input = _min_bound(layers, "input", provenance)
-    max_output = _min_bound(layers, "output", provenance)
+    prefer = [glob for layer in reversed(layers) for glob in layer.spec.prefer or ()]
     return Merged(
-        requires=tuple(sorted(set(requires))),
+        requires=tuple(sorted(requires)),
         min_context=min_context,
-        max_input=max_input,
-        max_output=max_output,
+        max_input=_min_bound(layers, "input"),
+        max_output=_min_bound(layers, "output"),
         prefer=_unique(prefer),
         avoid=_unique(avoid),
         sort=scalars["sort"],
@@ -164,8 +137,29 @@ def merge(
         diversity=scalars["diversity"],
         thinking=scalars["thinking"],
         weights=weights or (Decimal(1), Decimal(1)),
-        provenance={k: tuple(v) for k, v in sorted(provenance.items())},
     )
+
+
+def provenance(layers: tuple[Constraints, ...]) -> dict[str, tuple[Source, ...]]:
+    """Where each merged value came from: every layer that set it (only the last one for the
+    keys where the most specific value wins), as `merge` combines them."""
+    found: dict[str, list[Source]] = {}
+    for layer in layers:
+        spec = layer.spec
+        for key in type(spec).model_fields:
+            value = getattr(spec, key, None)
+            if key not in CONSTRAINT_FIELDS or value is None or value == ():
+                continue
+            source = Source(layer.origin, layer.spans.get(key))
+            if key == "max_price":
+                for bound in ("input", "output"):
+                    if getattr(value, bound) is not None:
+                        found.setdefault(f"max_price.{bound}", []).append(source)
+            elif key in LAST_WINS:
+                found[key] = [source]
+            else:
+                found.setdefault(key, []).append(source)
+    return {key: tuple(sources) for key, sources in sorted(found.items())}
 
 
 def matches(pattern: str, offer: Offer) -> bool:

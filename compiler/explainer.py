@@ -11,7 +11,7 @@ from typing import Any
 
 from . import api
 from .catalog import Offer, json_ready
-from .constraints import Merged
+from .constraints import provenance
 from .diagnostics import CompileError, error, format_text_one
 from .loader import load_project
 from .project import Project
@@ -81,7 +81,9 @@ def _offer_line(offer: Offer) -> str:
     )
 
 
-def _constraint_rows(merged: Merged) -> list[tuple[str, str, str]]:
+def _constraint_rows(report: SubjectReport) -> list[tuple[str, str, str]]:
+    merged = report.merged
+    sources_of = provenance(report.subject.layers)
     values = {
         "requires": ", ".join(merged.requires) or "-",
         "min_context": f"{merged.min_context:,}" if merged.min_context else "-",
@@ -96,7 +98,7 @@ def _constraint_rows(merged: Merged) -> list[tuple[str, str, str]]:
     }
     rows = []
     for key, value in values.items():
-        sources = merged.provenance.get(key, ())
+        sources = sources_of.get(key, ())
         origin = "; ".join(str(s) for s in sources) or "default"
         rows.append((key, value, origin))
     return rows
@@ -114,7 +116,7 @@ def _format_one(item: Explanation) -> str:
     if report is None:
         return f"{head}\n  no tier: set tier on the agent or default_tier on the environment"
     lines = [head, f"  defined at {report.subject.span}", "", "merged constraints:"]
-    for key, value, origin in _constraint_rows(report.merged):
+    for key, value, origin in _constraint_rows(report):
         lines.append(f"  {key:<17} {value:<30} from {origin}")
     lines += ["", "chosen chain:"]
     if report.result is None:
@@ -158,7 +160,7 @@ def to_json(explanations: tuple[Explanation, ...]) -> str:
         if report is not None:
             body["constraints"] = {
                 key: {"value": value, "from": origin}
-                for key, value, origin in _constraint_rows(report.merged)
+                for key, value, origin in _constraint_rows(report)
             }
             result = report.result
             body["chain"] = list(result.refs) if result else []

@@ -174,7 +174,8 @@ def canonical_json(raw: str, path: str) -> str:
         }
     """
     try:
-        data = json.loads(raw, parse_float=Decimal)
+        # floats are exact here: a double's shortest repr gives back every price's digits
+        data = json.loads(raw)
     except json.JSONDecodeError as exc:
         lines = raw.splitlines()
         excerpt = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
@@ -190,7 +191,7 @@ def canonical_json(raw: str, path: str) -> str:
                 ),
             )
         ) from None
-    return json.dumps(json_ready(data), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def render(project: Project, resolution: Resolution) -> RenderedFile:

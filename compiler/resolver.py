@@ -7,15 +7,19 @@ quadratic in agents or offers.
 """
 
 import difflib
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from .catalog import Offer
-from .constraints import Merged, matches, merge, monthly_cost, problems
+from .constraints import Merged, matches, merge, monthly_cost, problems, provenance
 from .diagnostics import Diagnostic, Span, error, raise_if_errors, warning
 from .project import Agent, Constraints, Environment, Project
+from .spec import ConstraintSpec
+
+CONSTRAINT_KEYS = tuple(ConstraintSpec.model_fields)
 
 DEFAULT_KEY = "@default"
 IMAGE_KEY = "@image"
@@ -133,14 +137,18 @@ def rank(offers: tuple[Offer, ...], merged: Merged, env: Environment) -> Ranking
 # --------------------------------------------------------------------------- chains
 
 
-def _diverse(offer: Offer, chain: list[Offer], diversity: str) -> bool:
-    if any(o.ref == offer.ref for o in chain):
-        return False
+def _constraint_values(layer: Constraints) -> tuple[Any, ...]:
+    spec = layer.spec
+    return tuple(getattr(spec, key) for key in CONSTRAINT_KEYS)
+
+
+def _diversity_key(offer: Offer, diversity: str) -> str:
+    """Two offers with the same key may not share a chain."""
     if diversity == "vendor":
-        return all(o.vendor != offer.vendor for o in chain)
+        return offer.vendor
     if diversity == "provider":
-        return all(o.provider != offer.provider for o in chain)
-    return True
+        return offer.provider
+    return offer.ref
 
 
 class _EnvResolver:
@@ -152,6 +160,7 @@ class _EnvResolver:
         self.locked = locked
         self.offers = env.catalog.for_providers(p.id for p in env.providers)
         self.rankings: dict[tuple[Any, ...], Ranking] = {}
+        self.merged: dict[tuple[Any, ...], Merged] = {}
         self.problems: list[Diagnostic] = []
 
     def ranking_for(self, merged: Merged) -> Ranking:
@@ -163,8 +172,18 @@ class _EnvResolver:
         return found
 
     def merged_for(self, subject: Subject) -> Merged:
+        """Merged constraints, shared by every subject whose layers say the same thing."""
         weights = subject.workload if subject.workload and any(subject.workload) else None
-        return merge(subject.layers, subject.extra_requires, weights)
+        key = (
+            tuple(_constraint_values(layer) for layer in subject.layers),
+            subject.extra_requires,
+            weights,
+        )
+        found = self.merged.get(key)
+        if found is None:
+            found = merge(subject.layers, subject.extra_requires, weights)
+            self.merged[key] = found
+        return found
 
     def resolve(self, subject: Subject) -> ChainResult | None:
         merged = self.merged_for(subject)
@@ -176,13 +195,15 @@ class _EnvResolver:
         if primary is None:
             return None
         chain = [primary]
-        for offer in [ranking.by_ref[r] for r in locked[1:] if r in ranking.by_ref] + list(
-            ranking.candidates
-        ):
+        taken = {primary.ref, _diversity_key(primary, merged.diversity)}
+        kept = [ranking.by_ref[r] for r in locked[1:] if r in ranking.by_ref]
+        for offer in itertools.chain(kept, ranking.candidates):
             if len(chain) > merged.fallbacks:
                 break
-            if _diverse(offer, chain, merged.diversity):
+            key = _diversity_key(offer, merged.diversity)
+            if offer.ref not in taken and key not in taken:
                 chain.append(offer)
+                taken.update((offer.ref, key))
         if len(chain) <= merged.fallbacks:
             self._shortfall(subject, merged, ranking, len(chain) - 1)
         kept = tuple(o.ref for o in chain if o.ref in locked)
@@ -270,7 +291,7 @@ class _EnvResolver:
     def _no_candidate(self, subject: Subject, merged: Merged, ranking: Ranking) -> Diagnostic:
         env = self.env.name
         notes = [f"note: merged constraints: {'; '.join(merged.describe())}"]
-        for key, sources in merged.provenance.items():
+        for key, sources in provenance(subject.layers).items():
             notes.append(f"note: {key} from {', '.join(str(s) for s in sources)}")
         if ranking.candidates and subject.budget is not None:
             misses = [
