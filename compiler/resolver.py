@@ -195,21 +195,22 @@ class _EnvResolver:
         if primary is None:
             return None
         chain = [primary]
-        taken = {primary.ref, _diversity_key(primary, merged.diversity)}
-        kept = [ranking.by_ref[r] for r in locked[1:] if r in ranking.by_ref]
-        for offer in itertools.chain(kept, ranking.candidates):
+        refs = {primary.ref}
+        groups = {_diversity_key(primary, merged.diversity)}
+        still_valid = [ranking.by_ref[r] for r in locked[1:] if r in ranking.by_ref]
+        for offer in itertools.chain(still_valid, ranking.candidates):
             if len(chain) > merged.fallbacks:
                 break
-            key = _diversity_key(offer, merged.diversity)
-            if offer.ref not in taken and key not in taken:
+            group = _diversity_key(offer, merged.diversity)
+            if offer.ref not in refs and group not in groups:
                 chain.append(offer)
-                taken.update((offer.ref, key))
+                refs.add(offer.ref)
+                groups.add(group)
         if len(chain) <= merged.fallbacks:
             self._shortfall(subject, merged, ranking, len(chain) - 1)
         kept = tuple(o.ref for o in chain if o.ref in locked)
-        return ChainResult(
-            subject, merged, ranking, tuple(chain), self._cost(subject, primary), kept
-        )
+        cost = self._cost(subject, primary)
+        return ChainResult(subject, merged, ranking, tuple(chain), cost, kept)
 
     def _cost(self, subject: Subject, offer: Offer) -> Decimal | None:
         if not subject.workload:
