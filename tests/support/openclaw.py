@@ -155,17 +155,9 @@ class Validator:
         command = [str(self.node), str(self.entry), "config", "validate", "--json"]
         with tempfile.TemporaryDirectory(prefix="openclaw-validate-") as sandbox:
             env = _sandbox_env(Path(sandbox), path, extra_env)
-            env["PATH"] = os.pathsep.join([str(self.node.parent), env.get("PATH", "")])
+            env["PATH"] = _prepend_path(self.node.parent, env.get("PATH", ""))
             try:
-                completed = subprocess.run(
-                    command,
-                    cwd=sandbox,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=VALIDATE_TIMEOUT_SECONDS,
-                    check=False,
-                )
+                completed = _run(command, Path(sandbox), env, VALIDATE_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
                 problem = Issue("", f"openclaw timed out after {VALIDATE_TIMEOUT_SECONDS} s")
                 return ValidationResult(path, False, (problem,), (), "")
@@ -305,17 +297,9 @@ def _run_npm(args: Sequence[str], cwd: Path, node: Path) -> None:
         raise OpenClawSetupError("npm is not on PATH; it is needed once to install openclaw")
     with tempfile.TemporaryDirectory(prefix="clawpolicy-node-") as node_dir:
         (Path(node_dir) / "node").symlink_to(node)
-        env = dict(os.environ, PATH=os.pathsep.join([node_dir, os.environ.get("PATH", "")]))
+        env = dict(os.environ, PATH=_prepend_path(Path(node_dir), os.environ.get("PATH", "")))
         try:
-            completed = subprocess.run(
-                [npm, *args, "--loglevel=error"],
-                cwd=cwd,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=INSTALL_TIMEOUT_SECONDS,
-                check=False,
-            )
+            completed = _run([npm, *args, "--loglevel=error"], cwd, env, INSTALL_TIMEOUT_SECONDS)
         except (OSError, subprocess.SubprocessError) as error:
             raise OpenClawSetupError(f"npm {' '.join(args)} failed: {error}") from error
     if completed.returncode != 0:
@@ -323,6 +307,26 @@ def _run_npm(args: Sequence[str], cwd: Path, node: Path) -> None:
         raise OpenClawSetupError(
             f"npm {' '.join(args)} exited {completed.returncode}:\n{output[-4000:]}"
         )
+
+
+def _run(
+    command: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: int
+) -> subprocess.CompletedProcess[str]:
+    """Run `command` with its output captured as text; the caller judges the exit code."""
+    return subprocess.run(
+        list(command),
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _prepend_path(directory: Path, path: str) -> str:
+    """Put `directory` first on a PATH string, so its `node` wins over the system's."""
+    return os.pathsep.join([str(directory), path]) if path else str(directory)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
