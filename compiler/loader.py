@@ -485,16 +485,14 @@ def _load_catalogs(
 
 
 def _read_snapshot(reader: _Reader, path: Path, span: Span | None) -> Any:
-    shown = path.as_posix()
+    inside = path.resolve().is_relative_to(reader.root)
+    shown = reader.rel(path.resolve()) if inside else path.as_posix()
     if not path.is_file():
-        reader.problems.append(
-            error(
-                "PC110",
-                f"catalog {shown} not found",
-                span,
-                "note: catalog paths are relative to policies/",
-            )
-        )
+        notes = ["note: catalog paths are relative to policies/"]
+        relative = path.relative_to(reader.root / "policies")
+        if relative.parts[:1] == ("policies",) and (reader.root / relative).is_file():
+            notes.append(f"hint: did you mean '{relative.relative_to('policies').as_posix()}'?")
+        reader.problems.append(error("PC110", f"catalog {shown} not found", span, *notes))
         return None
     text = reader.read_text(path, span)
     if text is None:

@@ -130,15 +130,15 @@ def _template_line(exc: BaseException, name: str) -> int:
     return 0
 
 
-def render_text(templates: Mapping[str, str], name: str, context: Mapping[str, Any]) -> str:
-    """Render one template to canonical JSON text.
+def render_template(templates: Mapping[str, str], name: str, context: Mapping[str, Any]) -> str:
+    """Render one template to text.
 
     Raises:
-        CompileError: PC301 syntax, PC303 runtime (undefined variable...), PC302 not JSON.
+        CompileError: PC301 syntax, PC303 runtime (undefined variable...), PC114 not found.
     """
     path = f"templates/{name}"
     try:
-        raw = _environment(templates).get_template(name).render(**context)
+        return _environment(templates).get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as exc:
         where = Span(f"templates/{exc.filename or exc.name or name}", exc.lineno or 0, 1)
         raise CompileError(
@@ -150,32 +150,19 @@ def render_text(templates: Mapping[str, str], name: str, context: Mapping[str, A
         ) from None
     except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError, ValueError) as exc:
         where = Span(path, _template_line(exc, name), 1)
-        raise CompileError(
-            (
-                error(
-                    "PC303",
-                    f"template error: {exc}",
-                    where,
-                    f"note: variables available: {', '.join(sorted(context))}",
-                ),
-            )
-        ) from None
-    return canonical_json(raw, path)
+        notes = f"note: variables available: {', '.join(sorted(context))}"
+        raise CompileError((error("PC303", f"template error: {exc}", where, notes),)) from None
 
 
-def canonical_json(raw: str, path: str) -> str:
-    """Parse rendered text and re-emit it canonically.
+def parse_rendered(raw: str, path: str) -> Any:
+    """Parse what a template rendered; floats are exact (a double's shortest repr gives back
+    every price's digits).
 
-    Example:
-        >>> print(canonical_json('{"b": 1,   "a": "x\\\\u003cy"}', "t.j2"), end="")
-        {
-          "b": 1,
-          "a": "x<y"
-        }
+    Raises:
+        CompileError: PC302 when the text is not JSON.
     """
     try:
-        # floats are exact here: a double's shortest repr gives back every price's digits
-        data = json.loads(raw)
+        return json.loads(raw)
     except json.JSONDecodeError as exc:
         lines = raw.splitlines()
         excerpt = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
@@ -191,16 +178,77 @@ def canonical_json(raw: str, path: str) -> str:
                 ),
             )
         ) from None
+
+
+def canonical_json(data: Any) -> str:
+    """The one text form of a JSON value: 2-space indent, key order kept, trailing newline.
+
+    Example:
+        >>> print(canonical_json(parse_rendered('{"b": 1,   "a": "x\\u003cy"}', "t.j2")), end="")
+        {
+          "b": 1,
+          "a": "x<y"
+        }
+    """
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+def merge_layer(document: Any, layer: Mapping[str, Any], path: str, where: str = "") -> list[str]:
+    """Merge the compiler's model layer into what the template rendered, in place.
+
+    The template owns everything else; the compiler owns the model layer. A template may place
+    the layer itself (`{{ models | tojson }}`), add keys beside it, or leave it out; a value the
+    template sets differently from the compiler is a conflict (returned, never overwritten).
+
+    Example:
+        >>> doc = {"gateway": {"mode": "local"}, "agents": {"defaults": {"heartbeat": {}}}}
+        >>> merge_layer(doc, {"agents": {"defaults": {"model": {"primary": "p/m"}}}}, "t")
+        []
+        >>> doc["agents"]["defaults"]
+        {'heartbeat': {}, 'model': {'primary': 'p/m'}}
+        >>> merge_layer({"models": {"mode": "replace"}}, {"models": {"mode": "merge"}}, "t")
+        ['models.mode']
+    """
+    conflicts: list[str] = []
+    for key, value in layer.items():
+        dotted = f"{where}.{key}" if where else key
+        if key not in document:
+            document[key] = value
+        elif isinstance(document[key], dict) and isinstance(value, dict):
+            conflicts.extend(merge_layer(document[key], value, path, dotted))
+        elif document[key] != value:
+            conflicts.append(dotted)
+    return conflicts
+
+
 def render(project: Project, resolution: Resolution) -> RenderedFile:
-    """Render the environment's openclaw.json."""
+    """Render the environment's openclaw.json.
+
+    Raises:
+        CompileError: template errors, or a template that contradicts the model layer (PC303).
+    """
     env = resolution.environment
-    context = {
-        "environment": env.name,
+    layer = {
         "models": json_ready(build_models(resolution)),
         "agents": build_agents(project, resolution),
     }
-    text = render_text(project.templates, env.spec.template, context)
-    return RenderedFile(env.name, f"rendered/{env.name}/openclaw.json", text)
+    context = {"environment": env.name, **layer}
+    path = f"templates/{env.spec.template}"
+    document = parse_rendered(render_template(project.templates, env.spec.template, context), path)
+    if not isinstance(document, dict):
+        raise CompileError((error("PC302", "the template must render a JSON object", Span(path)),))
+    conflicts = merge_layer(document, layer, path)
+    if conflicts:
+        raise CompileError(
+            tuple(
+                error(
+                    "PC303",
+                    f"the template sets {key}, which the compiler owns, to another value",
+                    Span(path),
+                    "hint: place the model layer with {{ models | tojson }} and "
+                    "{{ agents | tojson }}, or leave it out and let the compiler add it",
+                )
+                for key in conflicts
+            )
+        )
+    return RenderedFile(env.name, f"rendered/{env.name}/openclaw.json", canonical_json(document))

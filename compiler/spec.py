@@ -42,6 +42,7 @@ THINKING_LEVELS = ("off", "minimal", "low", "medium", "high", "xhigh", "adaptive
 AGENT_ID_RE = re.compile(r"^[a-z0-9_][a-z0-9_-]{0,63}$")
 ENV_VAR_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,127}$")
 PROVIDER_ID_RE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$")
 
 Capability = Literal["tools", "vision", "reasoning", "json", "audio", "video", "pdf"]
@@ -161,7 +162,7 @@ class ProviderSpec(Spec):
 
 class EnvironmentFileSpec(Spec):
     version: Literal[1]
-    environment: StrictStr
+    environment: Annotated[StrictStr, Field(pattern=NAME_RE)]  # also a folder under rendered/
     description: StrictStr | None = None
     catalogs: tuple[StrictStr, ...] = ()
     template: StrictStr = "openclaw.json.j2"
