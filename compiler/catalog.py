@@ -7,7 +7,8 @@ with `parse_snapshot`.
 """
 
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -164,15 +165,28 @@ def json_number(value: Decimal) -> int | float:
     return float(value)
 
 
-def json_ready(value: Any) -> Any:
+def json_ready(value: Any, number: Callable[[Decimal], Any] = json_number) -> Any:
     """Replace Decimals (recursively) by JSON numbers with the same digits."""
     if isinstance(value, Decimal):
-        return json_number(value)
+        return number(value)
     if isinstance(value, Mapping):
-        return {k: json_ready(v) for k, v in value.items()}
+        return {k: json_ready(v, number) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
+        return [json_ready(v, number) for v in value]
     return value
+
+
+# A few source prices carry 16-17 significant digits (LiteLLM `2.9999900000000002e-06`), which
+# no double keeps; such a Decimal is written through a marker string, spliced back as digits.
+_EXACT_MARK = "\x00exact:"
+_EXACT_RE = re.compile(r'"\\u0000exact:(-?[0-9.]+)"')
+
+
+def _exact_number(value: Decimal) -> Any:
+    number = json_number(value)
+    if isinstance(number, float) and Decimal(repr(number)) != value:
+        return _EXACT_MARK + format_decimal(value)
+    return number
 
 
 def snapshot_document(snapshot: CatalogSpec) -> dict[str, Any]:
@@ -192,8 +206,9 @@ def snapshot_document(snapshot: CatalogSpec) -> dict[str, Any]:
 
 def serialize_snapshot(snapshot: CatalogSpec) -> str:
     """Canonical snapshot text: 2-space JSON, keys in schema order, trailing newline."""
-    document = json_ready(_dates_to_text(snapshot_document(snapshot)))
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    document = json_ready(_dates_to_text(snapshot_document(snapshot)), _exact_number)
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    return _EXACT_RE.sub(r"\1", text) + "\n"
 
 
 def _dates_to_text(value: Any) -> Any:
