@@ -111,11 +111,8 @@ def _provider_skip(provider_id: str, wanted: frozenset[str]) -> str | None:
 
 
 def _models_of(provider: Any, provider_id: str, path: str) -> Mapping[str, Any]:
-    where = Where(path, provider_id)
-    if not isinstance(provider, dict):
-        raise where.fail("a provider must be an object")
-    models = read(provider, "models", "object", where)
-    if models is None:
+    models = provider.get("models") if isinstance(provider, dict) else None
+    if not isinstance(models, dict):
         raise import_error(
             path,
             f"'{provider_id}' has no 'models' object: this is not a models.dev api.json",

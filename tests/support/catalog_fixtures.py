@@ -1,0 +1,112 @@
+"""Fixtures for the catalog tests: the shared native snapshots and a small Infron response.
+
+The real catalogs live in `../shared/catalogs/` beside the clone. Outside CI a missing folder
+skips the tests that need it; in CI (`CI=true`) it fails them, so a green run always means the
+real files were read.
+"""
+
+import functools
+import json
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler.importers import IMPORTERS, ImportOptions, ImportResult
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "catalogs"
+FILES = {
+    "openrouter-may": ("openrouter", "openrouter-models-2026-05-15.json", date(2026, 5, 15)),
+    "openrouter-june": ("openrouter", "openrouter-models-2026-06-16.json", date(2026, 6, 16)),
+    "modelsdev": ("modelsdev", "modelsdev-api-2026-07-01.json", date(2026, 7, 1)),
+    "litellm": ("litellm", "litellm-model-prices-2026-11-20.json", date(2026, 11, 20)),
+}
+
+
+def shared_file(name: str) -> Path:
+    """A file of the shared catalogs folder; skip (outside CI) or fail (in CI) when absent."""
+    path = SHARED / name
+    if not path.is_file():
+        message = f"shared catalog {path} is absent (the ../shared folder sits beside the clone)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@functools.cache
+def native(name: str) -> Any:
+    """The parsed native JSON of a shared file (parsed once per test session)."""
+    return json.loads(shared_file(name).read_text(encoding="utf-8"))
+
+
+@functools.cache
+def imported(key: str) -> ImportResult:
+    """The import of one shared snapshot (see FILES), done once per test session."""
+    fmt, name, as_of = FILES[key]
+    return IMPORTERS[fmt](native(name), ImportOptions(date=as_of, path=name))
+
+
+def offer_map(result: ImportResult) -> dict[tuple[str, str], Any]:
+    return {(o.provider, o.id): o for o in result.snapshot.offers}
+
+
+def infron_response() -> dict[str, Any]:
+    """An Infron `GET /v1/models` body in the documented shape (no public dump exists)."""
+    return {
+        "data": [
+            {
+                "id": "deepseek/deepseek-v4-flash",
+                "display_name": "DeepSeek V4 Flash",
+                "description": "fast",
+                "category_type": "LLM",
+                "is_display_only": False,
+                "supported_endpoint_types": ["chat"],
+                "input_modalities": ["Text"],
+                "output_modalities": ["TEXT"],
+                "supports_streaming": True,
+                "supports_function_calling": True,
+                "supports_vision": False,
+                "supports_json_mode": True,
+                "deprecated": False,
+                "context_length": 1048576,
+                "max_input_tokens": 1000000,
+                "max_output_tokens": 65536,
+                "min_prompt_price": 0.14,
+                "min_completion_price": 0.28,
+                "providers": [{"provider_slug": "deepseek", "prompt_price": 0.14}],
+                "some_future_field": {"ignored": True},
+            },
+            {
+                "id": "google/gemini-3.1-flash-lite",
+                "display_name": "Gemini 3.1 Flash Lite",
+                "category_type": "llm",
+                "is_display_only": False,
+                "input_modalities": ["text", "image", "File", "audio"],
+                "output_modalities": ["text"],
+                "supports_function_calling": True,
+                "supports_vision": True,
+                "supports_json_mode": False,
+                "deprecated": True,
+                "context_length": 1048576,
+                "max_input_tokens": None,
+                "max_output_tokens": 0,
+                "min_prompt_price": 0.125,
+                "min_completion_price": 0.75,
+            },
+            {
+                "id": "qwen/qwen3-coder:free",
+                "category_type": "LLM",
+                "input_modalities": ["text"],
+                "min_prompt_price": 0,
+                "min_completion_price": 0,
+                "context_length": 262144,
+            },
+            {"id": "openai/text-embedding-3-small", "category_type": "Embeddings"},
+            {"id": "bfl/flux-2", "category_type": "image_generation"},
+            {"id": "anthropic/placeholder", "category_type": "LLM", "is_display_only": True},
+            {"id": "qwen/qwen3-coder:free", "category_type": "LLM", "min_prompt_price": 0},
+        ]
+    }
