@@ -62,22 +62,19 @@ class Merged:
             self.weights,
         )
 
-    def describe(self) -> list[str]:
-        """Human-readable constraint lines, e.g. for error notes and `explain`."""
+    def describe(self) -> list[tuple[str, str]]:
+        """(provenance key, human-readable text) of each constraint that filters offers."""
         lines = []
         if self.requires:
-            lines.append(f"requires {', '.join(self.requires)}")
+            lines.append(("requires", f"requires {', '.join(self.requires)}"))
         if self.min_context:
-            lines.append(f"min_context {self.min_context:,}")
+            lines.append(("min_context", f"min_context {self.min_context:,}"))
         if self.max_input is not None:
-            lines.append(f"max_price.input {self.max_input} USD/1M")
+            lines.append(("max_price.input", f"max_price.input {self.max_input} USD/1M"))
         if self.max_output is not None:
-            lines.append(f"max_price.output {self.max_output} USD/1M")
+            lines.append(("max_price.output", f"max_price.output {self.max_output} USD/1M"))
         if self.avoid:
-            lines.append(f"avoid {', '.join(self.avoid)}")
-        if self.prefer:
-            lines.append(f"prefer {', '.join(self.prefer)}")
-        lines.append(f"sort {self.sort}, fallbacks {self.fallbacks}, diversity {self.diversity}")
+            lines.append(("avoid", f"avoid {', '.join(self.avoid)}"))
         return lines
 
 

@@ -52,6 +52,7 @@ class _Reader:
         self.root = root
         self.problems: list[Diagnostic] = []
         self.digests: dict[str, str] = {}
+        self.agents_complete = True
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -241,7 +242,9 @@ def load_project(root: Path) -> Project:
             )
         )
     tiers = _load_tiers(reader, policies)
+    before = len(reader.problems)
     agents, teams = _load_agents(reader, policies, tiers)
+    reader.agents_complete = len(reader.problems) == before
     warnings: list[Diagnostic] = []
     envs = _load_environments(reader, root, tiers, agents, teams, warnings)
     templates = _load_templates(reader, root / "templates")
@@ -341,7 +344,12 @@ def _make_environment(
             error("PC108", "an environment cannot promote from itself", spans.get("promote_from"))
         )
     agent_ids = _deployed_agents(spec, smap, agents, teams, warnings)
-    if spec.system_agent is not None and spec.system_agent not in agent_ids:
+    # with a broken team file the agent set is incomplete: do not pile errors on top of it
+    if (
+        spec.system_agent is not None
+        and spec.system_agent not in agent_ids
+        and reader.agents_complete
+    ):
         reader.problems.append(
             error(
                 "PC103",

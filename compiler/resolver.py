@@ -263,7 +263,7 @@ class _EnvResolver:
                     f"pin '{subject.pin}' of {where} does not satisfy its constraints in "
                     f"environment '{env}': {'; '.join(reasons)}",
                     subject.pin_span or subject.span,
-                    *(f"note: {line}" for line in merged.describe()),
+                    *constraint_notes(subject, merged),
                 )
             )
             return None
@@ -291,9 +291,7 @@ class _EnvResolver:
 
     def _no_candidate(self, subject: Subject, merged: Merged, ranking: Ranking) -> Diagnostic:
         env = self.env.name
-        notes = [f"note: merged constraints: {'; '.join(merged.describe())}"]
-        for key, sources in provenance(subject.layers).items():
-            notes.append(f"note: {key} from {', '.join(str(s) for s in sources)}")
+        notes = constraint_notes(subject, merged)
         if ranking.candidates and subject.budget is not None:
             misses = [
                 f"{o.ref} ({self._budget_reason(subject, o)})"
@@ -368,8 +366,20 @@ class _EnvResolver:
             f"promoted {ref} for {subject.label} does not fit environment "
             f"'{self.env.name}': {reason}",
             subject.span,
-            *(f"note: {line}" for line in merged.describe()),
+            *constraint_notes(subject, merged),
         )
+
+
+def constraint_notes(subject: Subject, merged: Merged) -> list[str]:
+    """One note per filtering constraint: its merged value and every place that set it."""
+    sources = provenance(subject.layers)
+    notes = []
+    for key, text in merged.describe() or [("", "no constraints")]:
+        origin = ", ".join(
+            f"{s.origin} at {s.span}" if s.span else s.origin for s in sources.get(key, ())
+        )
+        notes.append(f"note: {text}" + (f" (from {origin})" if origin else ""))
+    return notes
 
 
 # --------------------------------------------------------------------------- subjects
