@@ -144,6 +144,7 @@ def _get_page(
                 headers = response.headers
             return _Page(_parse(body, url), _server_date(headers))
         except urllib.error.HTTPError as exc:
+            exc.close()  # the error body is never read; release its connection now
             if exc.code not in _RETRY_STATUSES or attempt == options.retries:
                 raise _fail(url, f"HTTP {exc.code} {exc.reason}") from None
             sleep(_delay(attempt, exc.headers, options))
