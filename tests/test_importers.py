@@ -2,6 +2,7 @@
 
 import copy
 import json
+import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from compiler import api
 from compiler.catalog import parse_snapshot, serialize_snapshot
 from compiler.cli_catalog import catalog
 from compiler.diagnostics import CompileError
@@ -516,3 +518,75 @@ def test_cli_import_bad_json_points_at_line(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert f"{source}:2:" in result.stderr and "error[PC501]: not valid JSON" in result.stderr
+
+
+# --------------------------------------------------------------------------- compile + OpenClaw
+
+REPO = Path(__file__).resolve().parents[1]
+COMPILED = {  # environment -> the imported catalogs it uses (one file each)
+    "openrouter": ("openrouter-june", "infron"),  # Infron has no json-capable offer alone
+    "modelsdev": ("modelsdev",),
+    "litellm": ("litellm",),
+}
+
+
+def _example_repo(root: Path) -> None:
+    """The repo's example policies (pins removed: they name offers of other catalogs)."""
+    shutil.copytree(REPO / "templates", root / "templates")
+    (root / "policies" / "teams").mkdir(parents=True)
+    shutil.copy(REPO / "policies" / "tiers.yaml", root / "policies" / "tiers.yaml")
+    for team in sorted((REPO / "policies" / "teams").glob("*.yaml")):
+        kept = [line for line in team.read_text().splitlines(True) if "pin:" not in line]
+        (root / "policies" / "teams" / team.name).write_text("".join(kept))
+
+
+def _environment(name: str, snapshots: dict[str, Any]) -> str:
+    lines = ["version: 1", f"environment: {name}", "catalogs:"]
+    lines += [f"  - catalogs/{key}.json" for key in snapshots]
+    lines += ["providers:"]
+    for provider in sorted({o.provider for s in snapshots.values() for o in s.offers}):
+        lines += [
+            f"  {provider}:",
+            "    base_url: https://llm.example.invalid/v1",
+            "    api: openai-completions",
+            f"    api_key: {{env: {provider.upper()}_API_KEY}}",
+        ]
+    return "\n".join([*lines, "default_tier: standard", "image_tier: vision", ""])
+
+
+@pytest.mark.openclaw
+def test_example_policies_compile_against_each_imported_catalog(
+    tmp_path: Path, openclaw_validator: Any
+) -> None:
+    modelsdev = ImportOptions(
+        date=date(2026, 7, 1), only_providers=("anthropic", "google", "openai")
+    )
+    litellm = ImportOptions(
+        date=date(2026, 11, 20), only_providers=("anthropic", "gemini", "openai")
+    )
+    infron = ImportOptions(date=date(2026, 11, 20))
+    snapshots = {
+        "openrouter-june": imported("openrouter-june").snapshot,
+        "infron": IMPORTERS["infron"](infron_response(), infron).snapshot,
+        "modelsdev": IMPORTERS["modelsdev"](
+            native("modelsdev-api-2026-07-01.json"), modelsdev
+        ).snapshot,
+        "litellm": IMPORTERS["litellm"](
+            native("litellm-model-prices-2026-11-20.json"), litellm
+        ).snapshot,
+    }
+    _example_repo(tmp_path)
+    for key, snapshot in snapshots.items():
+        path = tmp_path / "policies" / "catalogs" / f"{key}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(serialize_snapshot(snapshot))
+    for env, keys in COMPILED.items():
+        text = _environment(env, {key: snapshots[key] for key in keys})
+        path = tmp_path / "policies" / "environments" / f"{env}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    result = api.compile_project(api.CompileOptions(root=tmp_path))
+    assert sorted(result.resolutions) == sorted(COMPILED)
+    outputs = [tmp_path / "rendered" / env / "openclaw.json" for env in COMPILED]
+    for validation in openclaw_validator.validate(outputs):
+        assert validation.valid, validation.summary()
