@@ -2,7 +2,6 @@
 
 import copy
 import json
-import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +16,8 @@ from compiler.cli_catalog import catalog
 from compiler.diagnostics import CompileError
 from compiler.importers import IMPORTERS, ImportOptions
 from tests.support.catalog_fixtures import (
+    environment_yaml,
+    example_repo,
     imported,
     infron_response,
     native,
@@ -152,6 +153,29 @@ def test_openrouter_sentinels() -> None:
     # hugging_face_id "" and null are ignored; expiry dates are kept
     assert offers[("openrouter", "z-ai/glm-4.5")].expiry_date == date(2026, 6, 19)
     assert offers[("openrouter", "z-ai/glm-5.2")].expiry_date == date(2098, 12, 31)
+
+
+def test_openrouter_newer_api_sentinels() -> None:
+    """Fields seen in Aug-Sep 2026 responses: 0 limits, "" prices, decisions, overrides."""
+    entries = [
+        {"id": "respan/span", "context_length": 0, "pricing": {"prompt": "", "completion": "0"},
+         "top_provider": {"context_length": 0, "max_completion_tokens": 0},
+         "architecture": {"input_modalities": ["text"], "output_modalities": ["text"]},
+         "supported_parameters": ["tools"]},
+        {"id": "acme/judge", "architecture": {"output_modalities": ["decisions"]}},
+        {"id": "acme/tiered", "pricing": {"prompt": "0.000002", "completion": "0.00001",
+         "overrides": [{"min_prompt_tokens": 200000, "prompt": "0.000004"}]},
+         "reasoning": {"mandatory": True}, "benchmarks": {"x": 1}},
+    ]  # fmt: skip
+    result = IMPORTERS["openrouter"]({"data": entries}, ImportOptions(date=date(2026, 9, 1)))
+    offers = offer_map(result)
+    span = offers[("openrouter", "respan/span")]
+    assert (span.context_window, span.max_output) == (None, None)  # 0 = not stated
+    assert (span.price.input, span.price.output) == (None, D(0))  # "" unknown, "0" free
+    assert (span.capabilities.tools, span.capabilities.reasoning) == (True, False)
+    assert dict(result.skipped) == {"not chat (no text output)": 1}
+    tiered = offers[("openrouter", "acme/tiered")]
+    assert (tiered.price.input, tiered.capabilities.vision) == (D(2), None)  # base price only
 
 
 def test_openrouter_may_expired_models_are_retired_as_of_the_snapshot_date() -> None:
@@ -522,36 +546,11 @@ def test_cli_import_bad_json_points_at_line(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- compile + OpenClaw
 
-REPO = Path(__file__).resolve().parents[1]
 COMPILED = {  # environment -> the imported catalogs it uses (one file each)
     "openrouter": ("openrouter-june", "infron"),  # Infron has no json-capable offer alone
     "modelsdev": ("modelsdev",),
     "litellm": ("litellm",),
 }
-
-
-def _example_repo(root: Path) -> None:
-    """The repo's example policies (pins removed: they name offers of other catalogs)."""
-    shutil.copytree(REPO / "templates", root / "templates")
-    (root / "policies" / "teams").mkdir(parents=True)
-    shutil.copy(REPO / "policies" / "tiers.yaml", root / "policies" / "tiers.yaml")
-    for team in sorted((REPO / "policies" / "teams").glob("*.yaml")):
-        kept = [line for line in team.read_text().splitlines(True) if "pin:" not in line]
-        (root / "policies" / "teams" / team.name).write_text("".join(kept))
-
-
-def _environment(name: str, snapshots: dict[str, Any]) -> str:
-    lines = ["version: 1", f"environment: {name}", "catalogs:"]
-    lines += [f"  - catalogs/{key}.json" for key in snapshots]
-    lines += ["providers:"]
-    for provider in sorted({o.provider for s in snapshots.values() for o in s.offers}):
-        lines += [
-            f"  {provider}:",
-            "    base_url: https://llm.example.invalid/v1",
-            "    api: openai-completions",
-            f"    api_key: {{env: {provider.upper()}_API_KEY}}",
-        ]
-    return "\n".join([*lines, "default_tier: standard", "image_tier: vision", ""])
 
 
 @pytest.mark.openclaw
@@ -575,13 +574,13 @@ def test_example_policies_compile_against_each_imported_catalog(
             native("litellm-model-prices-2026-11-20.json"), litellm
         ).snapshot,
     }
-    _example_repo(tmp_path)
+    example_repo(tmp_path)
     for key, snapshot in snapshots.items():
         path = tmp_path / "policies" / "catalogs" / f"{key}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(serialize_snapshot(snapshot))
     for env, keys in COMPILED.items():
-        text = _environment(env, {key: snapshots[key] for key in keys})
+        text = environment_yaml(env, {key: snapshots[key] for key in keys})
         path = tmp_path / "policies" / "environments" / f"{env}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)

@@ -8,6 +8,7 @@ real files were read.
 import functools
 import json
 import os
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from compiler.importers import IMPORTERS, ImportOptions, ImportResult
 
+REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "catalogs"
 FILES = {
     "openrouter-may": ("openrouter", "openrouter-models-2026-05-15.json", date(2026, 5, 15)),
@@ -110,3 +112,28 @@ def infron_response() -> dict[str, Any]:
             {"id": "qwen/qwen3-coder:free", "category_type": "LLM", "min_prompt_price": 0},
         ]
     }
+
+
+def example_repo(root: Path) -> None:
+    """The repo's example policies (pins removed: they name offers of other catalogs)."""
+    shutil.copytree(REPO / "templates", root / "templates")
+    (root / "policies" / "teams").mkdir(parents=True)
+    shutil.copy(REPO / "policies" / "tiers.yaml", root / "policies" / "tiers.yaml")
+    for team in sorted((REPO / "policies" / "teams").glob("*.yaml")):
+        kept = [line for line in team.read_text().splitlines(True) if "pin:" not in line]
+        (root / "policies" / "teams" / team.name).write_text("".join(kept))
+
+
+def environment_yaml(name: str, snapshots: dict[str, Any]) -> str:
+    """An environment file using these catalogs, with one provider account per offer provider."""
+    lines = ["version: 1", f"environment: {name}", "catalogs:"]
+    lines += [f"  - catalogs/{key}.json" for key in snapshots]
+    lines += ["providers:"]
+    for provider in sorted({o.provider for s in snapshots.values() for o in s.offers}):
+        lines += [
+            f"  {provider}:",
+            "    base_url: https://llm.example.invalid/v1",
+            "    api: openai-completions",
+            f"    api_key: {{env: {provider.upper().replace('-', '_')}_API_KEY}}",
+        ]
+    return "\n".join([*lines, "default_tier: standard", "image_tier: vision", ""])
