@@ -5,6 +5,7 @@ order of the stages. Commands in `cli.py` call these functions and print what th
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import conformance, lockfile, renderer, writer
 from .diagnostics import CompileError, Diagnostic, Severity, Span, error, raise_if_errors, warning
@@ -12,6 +13,10 @@ from .loader import load_project
 from .project import Environment, Project
 from .resolver import Resolution, resolve
 from .writer import OutputFile, WriteReport
+
+if TYPE_CHECKING:  # diff and promote import deepdiff and git lazily (STYLE 8.5)
+    from .differ import DiffReport
+    from .promoter import Promotion
 
 LOCK_NAME = "clawpolicy.lock.json"
 CONFIG_NAME = "openclaw.json"
@@ -109,7 +114,14 @@ def _compile_env(
     project: Project, env: Environment, options: CompileOptions, root: Path
 ) -> tuple[Resolution, list[OutputFile]]:
     lock = read_lock(root, env.name)
-    resolution = resolve(project, env, locked_chains(lock, env, options))
+    return render_env(project, env, locked_chains(lock, env, options))
+
+
+def render_env(
+    project: Project, env: Environment, locked: Mapping[str, tuple[str, ...]]
+) -> tuple[Resolution, list[OutputFile]]:
+    """Resolve `env` over `locked` chains, render and check it: its config and lock texts."""
+    resolution = resolve(project, env, locked)
     rendered = renderer.render(project, resolution)
     raise_if_errors(conformance.check(rendered.text, rendered.relpath))
     lock_text = lockfile.serialize(lockfile.build(resolution, env_inputs(project, env)))
@@ -185,3 +197,88 @@ def _as_error(diag: Diagnostic) -> Diagnostic:
 def validate_project(root: Path, strict: bool = False) -> CompileResult:
     """Load and resolve everything, write nothing."""
     return compile_project(CompileOptions(root=root, strict=strict, write=False))
+
+
+# --------------------------------------------------------------------------- diff and promote
+
+
+@dataclass(frozen=True, slots=True)
+class DiffOptions:
+    root: Path = Path(".")
+    envs: tuple[str, ...] = ()  # empty: every environment of the working tree or the old side
+    against: str | None = None  # git ref; None: merge-base of HEAD and origin/main, else HEAD
+    against_dir: Path | None = None  # live configs: DIR/<env>/openclaw.json or DIR/<env>.json
+
+
+def _agent_files(project: Project) -> dict[str, str]:
+    return {agent.id: agent.span.path for agent in project.agents.values()}
+
+
+def _by_env(files: Iterable[OutputFile]) -> dict[str, str]:
+    return {f.relpath.removeprefix("rendered/"): f.text for f in files}
+
+
+def diff_project(options: DiffOptions) -> "DiffReport":
+    """Compare a fresh in-memory compile of the working tree with `rendered/` as committed at a
+    git ref, or with a directory of live configs.
+
+    Raises:
+        CompileError: any compile error; PC401/PC402/PC403 from git; PC003 for a bad directory.
+    """
+    from . import differ, gitref  # noqa: PLC0415 (lazy: deepdiff and git, STYLE 8.5)
+
+    result = compile_project(CompileOptions(root=options.root, envs=options.envs, write=False))
+    if options.against_dir is not None:
+        baseline = gitref.read_directory(options.against_dir)
+    else:
+        baseline = gitref.read_rendered(options.root.resolve(), options.against)
+    names = options.envs or tuple(sorted({*result.resolutions, *baseline.environments()}))
+    new = _by_env(result.files)
+    report = differ.diff_files(
+        baseline.label, baseline.files, new, names, _agent_files(result.project)
+    )
+    return differ.DiffReport(report.against, report.environments, baseline.notes)
+
+
+@dataclass(frozen=True, slots=True)
+class PromoteResult:
+    promotion: "Promotion"
+    diff: "DiffReport"
+    report: WriteReport
+    warnings: tuple[Diagnostic, ...]
+
+
+def promote_project(
+    root: Path, source: str, target: str, agents: tuple[str, ...] = ()
+) -> PromoteResult:
+    """Copy `source`'s locked chains into `target`'s lock, re-render `target`, write both files.
+
+    Raises:
+        CompileError: every chain that does not fit `target` (PC208), and any compile error of
+            `target` with the promoted chains; nothing is written then.
+    """
+    from . import differ, gitref, promoter  # noqa: PLC0415 (lazy, as in diff_project)
+
+    root = root.resolve()
+    project = load_project(root)
+    from_env, to_env = (select_environments(project, (name,))[0] for name in (source, target))
+    from_lock = read_lock(root, from_env.name)
+    plan = promoter.promote(
+        project, (from_env, from_lock), (to_env, read_lock(root, to_env.name)), agents
+    )
+    resolution, files = render_env(project, to_env, plan.chains)
+    before = gitref.read_directory(root / "rendered").files
+    diff = differ.diff_files(
+        f"rendered/{to_env.name} before the promotion",
+        before,
+        _by_env(files),
+        (to_env.name,),
+        _agent_files(project),
+    )
+    found = [*project.warnings, *plan.warnings, *resolution.warnings]
+    if from_lock.inputs != env_inputs(project, from_env):
+        hint = f"hint: run clawpolicy compile --env {from_env.name} first, then promote"
+        message = f"rendered/{from_env.name} is older than its policies; promoted what it holds"
+        found.append(warning("PC305", message, Span(lock_path(from_env.name)), hint))
+    report = writer.write(files, root)
+    return PromoteResult(plan, diff, report, tuple(_dedupe(found)))

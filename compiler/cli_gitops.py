@@ -1,0 +1,165 @@
+"""The GitOps commands `diff`, `promote` and `what-if` (registered by `cli.py` from `COMMANDS`).
+
+Each command builds options, calls `compiler.api` (or `compiler.whatif`) and prints; the heavy
+modules (deepdiff, GitPython) load only when one of these commands runs.
+"""
+
+from pathlib import Path
+
+import click
+
+from . import api
+from .cli import EXIT_CHANGES, EXIT_OK, common_options, fail, make_output
+from .diagnostics import CompileError
+
+FORMATS = ("text", "markdown", "json")
+
+DIFF_EPILOG = """\b
+Compares a fresh in-memory compile of the working tree with rendered/<env>/ as committed
+at REF (read from git objects: no checkout), or with live configs in DIR laid out as
+DIR/<env>/openclaw.json (optionally with DIR/<env>/clawpolicy.lock.json) or DIR/<env>.json.
+Default REF: the merge-base of HEAD and origin/main when origin/main exists, else HEAD.
+
+\b
+Exit codes (git diff --exit-code style, always on): 0 no differences, 1 differences,
+2 user error (unknown ref: the message names the git fetch to run).
+--exit-code is accepted for scripts written for git diff; it changes nothing.
+
+\b
+Examples:
+  clawpolicy diff                                 against the merge-base with origin/main
+  clawpolicy diff --against origin/main --format markdown > comment.md
+  clawpolicy diff --env prod --against-dir live/  drift of the configs pulled from servers
+"""
+
+
+@click.command("diff", epilog=DIFF_EPILOG)
+@click.option("--env", "envs", multiple=True, metavar="ENV", help="Only this environment.")
+@click.option("--against", metavar="REF", help="Git revision holding the old rendered/.")
+@click.option(
+    "--against-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory of live configs: DIR/<env>/openclaw.json or DIR/<env>.json.",
+)
+@click.option("--exit-code", is_flag=True, help="Accepted for git compatibility; always on.")
+@common_options(FORMATS)
+def diff(
+    envs: tuple[str, ...],
+    against: str | None,
+    against_dir: Path | None,
+    exit_code: bool,
+    root: Path,
+    fmt: str,
+    quiet: bool,
+    no_color: bool,
+    max_errors: int,
+) -> None:
+    """Show what the working tree changes in rendered configs: agents first, then fields."""
+    from . import differ
+
+    del exit_code  # always git-style: 1 when anything differs
+    out = make_output(fmt, quiet, no_color, max_errors)
+    if against is not None and against_dir is not None:
+        raise click.UsageError("--against and --against-dir exclude each other")
+    options = api.DiffOptions(root, envs, against, against_dir)
+    try:
+        report = api.diff_project(options)
+    except CompileError as exc:
+        fail(out, exc)
+    formatter = {"json": differ.format_json, "markdown": differ.format_markdown}
+    if report.notes:
+        click.echo("\n".join(report.notes), err=True)
+    out.result(formatter.get(fmt, differ.format_text)(report))
+    raise SystemExit(EXIT_CHANGES if report.changed else EXIT_OK)
+
+
+PROMOTE_EPILOG = """\b
+Copies FROM's chains as locked in rendered/FROM/clawpolicy.lock.json (what FROM runs) into
+TO's lock, mapped to TO's provider accounts, checks each against TO's constraints, pin,
+budget and catalog (any misfit is an error and nothing is written), re-renders TO and prints
+the diff of TO. Exit 0 when promoted, 2 on errors.
+
+\b
+Examples:
+  clawpolicy promote staging prod
+  clawpolicy promote staging prod --agent support-triage
+"""
+
+
+@click.command("promote", epilog=PROMOTE_EPILOG)
+@click.argument("source", metavar="FROM")
+@click.argument("target", metavar="TO")
+@click.option("--agent", "agents", multiple=True, metavar="AGENT", help="Only this agent.")
+@common_options(FORMATS)
+def promote(
+    source: str,
+    target: str,
+    agents: tuple[str, ...],
+    root: Path,
+    fmt: str,
+    quiet: bool,
+    no_color: bool,
+    max_errors: int,
+) -> None:
+    """Copy FROM's resolved chains into TO's lock, re-render TO, show the diff."""
+    from . import differ, promoter
+
+    out = make_output(fmt, quiet, no_color, max_errors)
+    try:
+        result = api.promote_project(root, source, target, agents)
+    except CompileError as exc:
+        fail(out, exc)
+    out.diagnostics(result.warnings)
+    formatter = {"json": differ.format_json, "markdown": differ.format_markdown}
+    click.echo(promoter.format_summary(result.promotion), err=fmt == "json")
+    out.result(formatter.get(fmt, differ.format_text)(result.diff))
+    raise SystemExit(EXIT_OK)
+
+
+WHAT_IF_EPILOG = """\b
+For each agent: whether an outage or retirement loses its primary, which fallback would
+serve, which agents are left with no model at all, and the cost if the chains were
+re-resolved without those offers. Exit 1 when any agent would be left with nothing.
+
+\b
+Examples:
+  clawpolicy what-if --without vendor:anthropic
+  clawpolicy what-if --without provider:openrouter --env prod
+  clawpolicy what-if --without 'model:*gpt-5*' --format markdown
+"""
+
+
+@click.command("what-if", epilog=WHAT_IF_EPILOG)
+@click.option(
+    "--without",
+    "removals",
+    multiple=True,
+    required=True,
+    metavar="vendor:X|provider:X|model:GLOB",
+    help="Offers to take away (repeatable).",
+)
+@click.option("--env", "envs", multiple=True, metavar="ENV", help="Only this environment.")
+@common_options(FORMATS)
+def what_if(
+    removals: tuple[str, ...],
+    envs: tuple[str, ...],
+    root: Path,
+    fmt: str,
+    quiet: bool,
+    no_color: bool,
+    max_errors: int,
+) -> None:
+    """Impact of losing a vendor, a provider or models: who falls back, who is left with none."""
+    from . import whatif
+
+    out = make_output(fmt, quiet, no_color, max_errors)
+    try:
+        report = whatif.what_if(root, whatif.parse_removals(removals), envs)
+    except CompileError as exc:
+        fail(out, exc)
+    formatter = {"json": whatif.format_json, "markdown": whatif.format_markdown}
+    out.result(formatter.get(fmt, whatif.format_text)(report))
+    raise SystemExit(EXIT_CHANGES if report.stranded else EXIT_OK)
+
+
+COMMANDS = (diff, promote, what_if)
