@@ -328,12 +328,16 @@ def _money(value: Decimal | None) -> str:
 
 
 def _cost_move(old: Decimal | None, new: Decimal | None, arrow: str = "->") -> str:
-    """`12.00 -> 8.00 (-4.00)`; `-` for a side that does not exist.
+    """`12.00 -> 8.00 (-4.00)`; `?` for a side without an estimate.
 
     Example:
         >>> _cost_move(Decimal("12"), Decimal("8.5")), _cost_move(None, Decimal(3))
         ('12.00 -> 8.50 (-3.50)', '? -> 3.00')
+        >>> _cost_move(None, None)
+        'n/a'
     """
+    if old is None and new is None:
+        return "n/a"
     text = f"{_money(old)} {arrow} {_money(new)}"
     if old is not None and new is not None and old != new:
         text += f" ({new - old:+.2f})"
