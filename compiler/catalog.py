@@ -43,6 +43,7 @@ class Offer:
     expiry_date: date | None
     deprecated: bool
     as_of: date
+    moving_alias: bool = False
     source: str = field(default="", compare=False)
 
     @property
@@ -101,6 +102,7 @@ def offer_from_spec(spec: OfferSpec, as_of: date, source: str = "") -> Offer:
         expiry_date=spec.expiry_date,
         deprecated=spec.deprecated,
         as_of=as_of,
+        moving_alias=spec.moving_alias,
         source=source,
     )
 

@@ -7,7 +7,7 @@ take the most specific value that is set. Every merged value remembers where it 
 """
 
 import fnmatch
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -178,32 +178,38 @@ def _price_problem(offer: Offer, key: str, ceiling: Decimal | None) -> str | Non
     return None
 
 
-def problems(offer: Offer, merged: Merged) -> tuple[str, ...]:
-    """Every reason `offer` fails `merged` (empty when it satisfies all of them)."""
-    found: list[str] = []
-    retired = offer.retired_reason()
-    if retired:
-        found.append(retired)
-    for pattern in merged.avoid:
-        if matches(pattern, offer):
-            found.append(f"matches avoid '{pattern}'")
-            break
-    for capability in merged.requires:
+def _capability_problems(offer: Offer, required: tuple[str, ...]) -> Iterator[str]:
+    for capability in required:
         flag = offer.capabilities.get(capability)
         if flag is None:
-            found.append(f"{capability} unknown")
+            yield f"{capability} unknown"
         elif not flag:
-            found.append(f"lacks {capability}")
-    if merged.min_context:
-        if offer.context_window is None:
-            found.append("context window unknown")
-        elif offer.context_window < merged.min_context:
-            found.append(f"context {offer.context_window:,} < {merged.min_context:,}")
-    for key, ceiling in (("input", merged.max_input), ("output", merged.max_output)):
-        problem = _price_problem(offer, key, ceiling)
-        if problem:
-            found.append(problem)
-    return tuple(found)
+            yield f"lacks {capability}"
+
+
+def _context_problem(offer: Offer, minimum: int) -> str | None:
+    if not minimum:
+        return None
+    if offer.context_window is None:
+        return "context window unknown"
+    if offer.context_window < minimum:
+        return f"context {offer.context_window:,} < {minimum:,}"
+    return None
+
+
+def problems(offer: Offer, merged: Merged) -> tuple[str, ...]:
+    """Every reason `offer` fails `merged` (empty when it satisfies all of them)."""
+    found = [offer.retired_reason()]
+    if offer.moving_alias:
+        found.append("moving alias: the model behind it changes over time")
+    avoided = next((p for p in merged.avoid if matches(p, offer)), None)
+    if avoided is not None:
+        found.append(f"matches avoid '{avoided}'")
+    found.extend(_capability_problems(offer, merged.requires))
+    found.append(_context_problem(offer, merged.min_context))
+    found.append(_price_problem(offer, "input", merged.max_input))
+    found.append(_price_problem(offer, "output", merged.max_output))
+    return tuple(reason for reason in found if reason)
 
 
 def monthly_cost(offer: Offer, input_mtok: Decimal, output_mtok: Decimal) -> Decimal | None:

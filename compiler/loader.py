@@ -414,9 +414,10 @@ def _check_providers(reader: _Reader, loaded: _File) -> tuple[Provider, ...]:
         elif isinstance(key, EnvRefSpec) and not ENV_VAR_RE.match(key.env):
             reader.problems.append(
                 error(
-                    "PC103",
-                    f"api_key env var name '{key.env}' is invalid",
+                    "PC107",
+                    f"provider '{provider_id}' api_key.env is not an environment variable name",
                     key_span,
+                    "note: the value is not shown, in case it is a pasted secret",
                     "note: OpenClaw env SecretRef ids must match ^[A-Z][A-Z0-9_]{0,127}$",
                 )
             )

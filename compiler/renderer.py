@@ -8,9 +8,10 @@ JSON, keys in template order, trailing newline. The only jinja2 user.
 
 import json
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import jinja2
@@ -114,20 +115,43 @@ def build_agents(project: Project, resolution: Resolution) -> dict[str, Any]:
 
 def _environment(templates: Mapping[str, str]) -> jinja2.Environment:
     env = ImmutableSandboxedEnvironment(
-        loader=jinja2.DictLoader(dict(templates)),
+        loader=jinja2.FunctionLoader(partial(_template_source, dict(templates))),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
     )
     env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
+    env.filters["tojson"] = _strict_tojson(env.filters["tojson"])
     return env
 
 
-def _template_line(exc: BaseException, name: str) -> int:
+def _strict_tojson(tojson: Callable[..., Any]) -> Callable[..., Any]:
+    """`{{ missing | tojson }}` names the missing variable instead of a JSON type error."""
+
+    @jinja2.pass_eval_context
+    def strict(context: Any, value: Any, indent: int | None = None) -> Any:
+        if isinstance(value, jinja2.Undefined):
+            str(value)  # StrictUndefined raises UndefinedError naming the variable
+        return tojson(context, value, indent)
+
+    return strict
+
+
+def _template_source(
+    templates: Mapping[str, str], name: str
+) -> tuple[str, str, Callable[[], bool]] | None:
+    """Templates come from memory but keep their repo path, so tracebacks name the file."""
+    if name not in templates:
+        return None
+    return templates[name], f"templates/{name}", lambda: True
+
+
+def _template_line(exc: BaseException) -> tuple[str, int] | None:
+    """The innermost template frame of a render error (jinja maps its lines to the source)."""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename.endswith(".j2") or frame.filename == f"<template:{name}>":
-            return frame.lineno or 0
-    return 0
+        if frame.filename.startswith("templates/"):
+            return frame.filename, frame.lineno or 0
+    return None
 
 
 def render_template(templates: Mapping[str, str], name: str, context: Mapping[str, Any]) -> str:
@@ -140,7 +164,7 @@ def render_template(templates: Mapping[str, str], name: str, context: Mapping[st
     try:
         return _environment(templates).get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as exc:
-        where = Span(f"templates/{exc.filename or exc.name or name}", exc.lineno or 0, 1)
+        where = Span(exc.filename or f"templates/{exc.name or name}", exc.lineno or 0, 1)
         raise CompileError(
             (error("PC301", f"template syntax error: {exc.message}", where),)
         ) from None
@@ -149,7 +173,8 @@ def render_template(templates: Mapping[str, str], name: str, context: Mapping[st
             (error("PC114", f"template templates/{exc.name} not found", Span(path)),)
         ) from None
     except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError, ValueError) as exc:
-        where = Span(path, _template_line(exc, name), 1)
+        found = _template_line(exc)
+        where = Span(found[0], found[1], 1) if found else Span(path)
         notes = f"note: variables available: {', '.join(sorted(context))}"
         raise CompileError((error("PC303", f"template error: {exc}", where, notes),)) from None
 

@@ -225,6 +225,9 @@ class OfferSpec(Spec):
     deprecation_date: date | None = None
     expiry_date: date | None = None
     deprecated: StrictBool = False
+    # a moving alias (OpenRouter `~vendor/...-latest`) serves different models over time, so a
+    # compiler that promises reproducible output never chooses it
+    moving_alias: StrictBool = False
 
     @model_validator(mode="after")
     def _modalities_match_capabilities(self) -> "OfferSpec":

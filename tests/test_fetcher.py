@@ -210,7 +210,7 @@ def test_cli_fetch_writes_the_snapshot(server: CatalogServer, tmp_path: Path) ->
         catalog, ["fetch", "--format", "openrouter", "--url", url, "-o", str(out)]
     )
     assert result.exit_code == 0, result.stderr
-    assert "wrote 328 offers" in result.stderr and "\r" not in result.stderr  # not a TTY
+    assert "wrote 337 offers" in result.stderr and "\r" not in result.stderr  # not a TTY
     snapshot = parse_snapshot(out.read_text())
     assert snapshot.date == date(2026, 6, 16)  # the server's Date header, not the clock
     assert snapshot.offers == imported("openrouter-june").snapshot.offers

@@ -5,8 +5,9 @@ Every entry becomes an offer of one provider (`--provider`, default "openrouter"
 * prices are decimal strings in USD per token: `Decimal(text) * 1_000_000`, exact;
   `"-1"` is the variable (router) price, `"0"` is free, `""` is unknown;
 * `:free` ids are offers of their own (they share `canonical_slug` with the paid model);
-* `~vendor/...-latest` ids move over time: skipped unless `alias_target.slug` names a concrete
-  id, in which case the entry is imported under that id (or skipped when that id is listed);
+* `~vendor/...-latest` ids move over time: imported with `moving_alias: true` (listed, diffed,
+  never chosen); when `alias_target.slug` names a concrete id the catalog does not list, that id
+  is imported too;
 * context is conservative: `min(context_length, top_provider.context_length)` ignoring
   null and 0; max output is `top_provider.max_completion_tokens`;
 * capabilities come from `supported_parameters` (`tools`, `reasoning`, `structured_outputs`
@@ -95,14 +96,18 @@ def _import_entry(
         raise Where(collector.path, f"#{index}").fail("'id' is missing")
     where = Where(collector.path, raw_id)
     skip = _skip_reason(entry, where)
-    model_id, name = raw_id, read(entry, "name", "str", where) or raw_id
-    if skip is None and raw_id.startswith("~"):
-        model_id, skip = _resolve_alias(entry, where, listed)
-        name = read(entry, "alias_target.name", "str", where) or name
     if skip is not None:
         collector.skip(skip)
         return
-    collector.add(_offer(entry, where, provider, model_id, name), where)
+    name = read(entry, "name", "str", where) or raw_id
+    if not raw_id.startswith("~"):
+        collector.add(_offer(entry, where, provider, raw_id, name), where)
+        return
+    collector.add({**_offer(entry, where, provider, raw_id, name), "moving_alias": True}, where)
+    target = _alias_target(entry, where, listed)
+    if target is not None:
+        target_name = read(entry, "alias_target.name", "str", where) or target
+        collector.add(_offer(entry, where, provider, target, target_name), where)
 
 
 def _skip_reason(entry: Mapping[str, Any], where: Where) -> str | None:
@@ -115,15 +120,12 @@ def _skip_reason(entry: Mapping[str, Any], where: Where) -> str | None:
     return None
 
 
-def _resolve_alias(
-    entry: Mapping[str, Any], where: Where, listed: frozenset[str]
-) -> tuple[str, str | None]:
+def _alias_target(entry: Mapping[str, Any], where: Where, listed: frozenset[str]) -> str | None:
+    """The concrete id a moving alias points at, when the catalog does not list it already."""
     target = read(entry, "alias_target.slug", "str", where)
-    if not target or target.startswith("~"):
-        return where.entry, "moving alias (~...-latest) without a concrete target"
-    if target in listed:
-        return target, "moving alias (~...-latest) of a listed offer"
-    return target, None
+    if not isinstance(target, str) or not target or target.startswith("~") or target in listed:
+        return None
+    return target
 
 
 def _offer(
