@@ -255,8 +255,8 @@ def _chain_changes(old: Side, new: Side, sources: Mapping[str, str]) -> list[Cha
             status = "added"
         elif key not in after:
             status = "removed"
-        elif (old_refs, old_cost) == (new_refs, new_cost):
-            continue
+        elif old_refs == new_refs and (old_cost == new_cost or not (old.lock and new.lock)):
+            continue  # a side without a lock (live configs) has no estimate to compare
         else:
             status = "changed"
         cause = _cause(old, new, sources.get(key)) if old.exists and new.exists else "policy"

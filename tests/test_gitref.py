@@ -41,7 +41,7 @@ tiers:
     fallbacks: 1
     diversity: vendor
   smart:
-    requires: [tools]
+    requires: [tools, reasoning]
     prefer: ["c/*"]
     sort: price
     fallbacks: 1
@@ -60,6 +60,9 @@ agents:
 """
 
 
+REASONING = {"tools": True, "reasoning": True}
+
+
 def git(cwd: Path, *args: str) -> str:
     """Run git in `cwd` with a fixed identity and no user or system config."""
     done = subprocess.run(
@@ -70,9 +73,9 @@ def git(cwd: Path, *args: str) -> str:
 
 def offers(mid_output: float = 4) -> list[dict[str, object]]:
     return [
-        offer("p", "a/cheap", price={"input": 1, "output": 2}),
+        offer("p", "a/cheap", price={"input": 1, "output": 2}, capabilities=REASONING),
         offer("p", "b/mid", price={"input": 2, "output": mid_output}),
-        offer("p", "c/big", price={"input": 3, "output": 10}),
+        offer("p", "c/big", price={"input": 3, "output": 10}, capabilities=REASONING),
         offer("p", "d/alt", price={"input": 1.5, "output": 2.5}),
     ]
 

@@ -1,0 +1,209 @@
+"""`clawpolicy diff` end to end: real temporary git repos (init, commit, branch, shallow clones
+over file://), the CLI in-process, exit codes 0/1/2, and every report format."""
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_gitref import (
+    commit_all,
+    committed_repo,
+    edit,
+    git,
+    policy_files,
+    shallow_clone,
+)
+
+pytestmark = pytest.mark.git
+
+Cli = Callable[..., Any]
+TRIAGE_BEFORE = "[p/b/mid, p/a/cheap]"
+
+
+@pytest.fixture
+def repo(make_project: Callable[..., Path], tmp_path: Path) -> Path:
+    return committed_repo(make_project, tmp_path / "repo")
+
+
+def diff(cli: Cli, root: Path, *args: str) -> Any:
+    return cli("diff", "--root", str(root), *args)
+
+
+def test_no_change_exits_0(cli: Cli, repo: Path) -> None:
+    result = diff(cli, repo)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("clawpolicy diff against HEAD (")
+    assert result.stdout.endswith(": no changes\n")
+    assert diff(cli, repo, "--format", "markdown").stdout.endswith("No changes.\n")
+    assert json.loads(diff(cli, repo, "--format", "json").stdout)["changed"] is False
+
+
+def test_tightened_max_price_shows_the_agent_line_and_cost_delta(cli: Cli, repo: Path) -> None:
+    edit(
+        repo / "policies/teams/core.yaml",
+        "tier: fast\n",
+        "tier: fast\n    max_price: {output: 3}\n",
+    )
+    result = diff(cli, repo, "--exit-code")
+    assert result.exit_code == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1] == (
+        f"~ dev/triage: {TRIAGE_BEFORE} -> [p/a/cheap, p/d/alt]; "
+        "monthly cost 24.00 -> 12.00 (-12.00); cause: policy"
+    )
+    assert "  prod: changed; monthly cost 30.00 -> 18.00 (-12.00)" in lines
+    assert '  ~ /agents/entries/triage/model/primary: "p/b/mid" -> "p/a/cheap"' in lines
+    assert not any("writer" in line for line in lines)
+
+
+def test_catalog_bump_has_cause_catalog(cli: Cli, repo: Path) -> None:
+    edit(repo / "policies/catalogs/c.json", '"output": 4', '"output": 6')
+    result = diff(cli, repo, "--env", "prod", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    prod = json.loads(result.stdout)["environments"]["prod"]
+    assert list(json.loads(result.stdout)["environments"]) == ["prod"]
+    assert prod["cause"] == "catalog"
+    assert {(a["agent"], a["cause"]) for a in prod["agents"]} == {
+        ("@default", "catalog"),
+        ("triage", "catalog"),
+        ("writer", "catalog"),
+    }
+
+
+def test_removed_and_new_environments(cli: Cli, repo: Path) -> None:
+    (repo / "policies/environments/dev.yaml").unlink()
+    shutil.copy(repo / "policies/environments/prod.yaml", repo / "policies/environments/qa.yaml")
+    edit(repo / "policies/environments/qa.yaml", "environment: prod", "environment: qa")
+    result = diff(cli, repo, "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    envs = json.loads(result.stdout)["environments"]
+    assert {name: env["status"] for name, env in envs.items()} == {
+        "dev": "removed",
+        "prod": "unchanged",
+        "qa": "added",
+    }
+    text = diff(cli, repo).stdout
+    assert "  dev: removed; monthly cost 30.00 -> ?" in text
+    assert "  qa: new (not at HEAD (" in text
+
+
+def test_ten_thousand_line_change_fits_one_markdown_comment(
+    cli: Cli, make_project: Callable[..., Path], tmp_path: Path
+) -> None:
+    template = (
+        '{"gateway": {"mode": "local"}, "ui": {}, "models": {{ models | tojson }}, '
+        '"agents": {{ agents | tojson }}}\n'
+    )
+    files = {**policy_files(), "templates/openclaw.json.j2": template}
+    root = committed_repo(make_project, tmp_path / "repo", files)
+    keys = ", ".join(f'"setting{i}": {i}' for i in range(10_000))
+    edit(root / "templates/openclaw.json.j2", '"ui": {}', f'"ui": {{{keys}}}')
+    result = diff(cli, root, "--format", "markdown")
+    assert result.exit_code == 1, result.stderr
+    assert len(result.stdout) <= 65_000
+    assert result.stdout.startswith("<!-- clawpolicy-diff -->\n")
+    assert "**0 chain(s) changed in 2 environment(s), 20000 field change(s)**" in result.stdout
+    assert "\n... and " in result.stdout
+    assert len(diff(cli, root).stdout.splitlines()) > 20_000  # the text report is complete
+
+
+def test_shallow_clone_with_ref_fetched_and_not(
+    cli: Cli, make_project: Callable[..., Path], tmp_path: Path
+) -> None:
+    origin = committed_repo(make_project, tmp_path / "origin")
+    git(origin, "branch", "release")
+    clone = shallow_clone(origin, tmp_path / "clone")
+    assert diff(cli, clone, "--against", "origin/main").exit_code == 0
+
+    missing = diff(cli, clone, "--against", "origin/release")
+    assert missing.exit_code == 2
+    assert "error[PC401]: unknown git ref 'origin/release'" in missing.stderr
+    assert (
+        "git fetch --depth=1 origin +refs/heads/release:refs/remotes/origin/release"
+        in missing.stderr
+    )
+    assert missing.stdout == ""
+
+
+def test_subdirectory_repo_and_detached_head(
+    cli: Cli, make_project: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = committed_repo(make_project, tmp_path / "mono", subdir="infra/policy")
+    git(root, "checkout", "-q", "--detach")
+    assert diff(cli, root).exit_code == 0
+    edit(root / "policies/teams/core.yaml", "tier: fast", "tier: smart")
+    result = diff(cli, root, "--against", "HEAD")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[1].startswith(f"~ dev/triage: {TRIAGE_BEFORE} -> [p/c/big")
+
+
+def test_done_when_tier_change_in_a_shallow_clone(
+    cli: Cli, make_project: Callable[..., Path], tmp_path: Path
+) -> None:
+    origin = committed_repo(make_project, tmp_path / "origin")
+    clone = shallow_clone(origin, tmp_path / "clone")
+    git(clone, "checkout", "-q", "-b", "change-writer-tier")
+    team = clone / "policies/teams/core.yaml"
+    before = team.read_text(encoding="utf-8")
+    edit(team, "  writer:\n    tier: fast", "  writer:\n    tier: smart")
+    commit_all(clone, "writer moves to smart")
+
+    result = diff(cli, clone, "--against", "origin/main", "--format", "markdown")
+
+    assert result.exit_code == 1, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| dev")]
+    assert rows[0] == (
+        "| dev | changed | `writer` | `p/b/mid`, `p/a/cheap` | `p/c/big`, `p/a/cheap` "
+        "| 6.00 → 13.00 (+7.00) | policy |"
+    )
+    agent_lines = result.stdout[: result.stdout.index("| environment | status")]
+    assert "triage" not in agent_lines
+
+    team.write_text(before, encoding="utf-8")
+    reverted = diff(cli, clone, "--against", "origin/main", "--format", "markdown")
+    assert reverted.exit_code == 0, reverted.stdout
+
+
+def test_against_dir_reports_drift_of_live_configs(cli: Cli, repo: Path, tmp_path: Path) -> None:
+    live = tmp_path / "live"
+    (live / "prod").mkdir(parents=True)
+    deployed = json.loads((repo / "rendered/prod/openclaw.json").read_text(encoding="utf-8"))
+    deployed["agents"]["entries"]["triage"]["model"]["fallbacks"] = []
+    (live / "prod/openclaw.json").write_text(json.dumps(deployed), encoding="utf-8")
+    shutil.copy(repo / "rendered/dev/openclaw.json", live / "dev.json")
+
+    result = diff(cli, repo, "--against-dir", str(live))
+
+    assert result.exit_code == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert (
+        lines[1]
+        == f"~ prod/triage: [p/b/mid] -> {TRIAGE_BEFORE}; monthly cost ? -> 24.00; cause: unknown"
+    )
+    assert '  + /agents/entries/triage/model/fallbacks/0: "p/a/cheap"' in lines
+    assert diff(cli, repo, "--against-dir", str(live), "--env", "dev").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(("--against", "HEAD", "--against-dir", "."), id="both-old-sides"),
+        pytest.param(("--env", "nowhere"), id="unknown-environment"),
+        pytest.param(("--format", "yaml"), id="unknown-format"),
+    ],
+)
+def test_user_errors_exit_2(cli: Cli, repo: Path, args: tuple[str, ...]) -> None:
+    assert diff(cli, repo, *args).exit_code == 2
+
+
+def test_not_a_git_repo_exits_2(
+    cli: Cli, make_project: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_project(policy_files(), tmp_path / "plain")
+    result = diff(cli, root)
+    assert result.exit_code == 2
+    assert "error[PC402]" in result.stderr
