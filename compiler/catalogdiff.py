@@ -4,8 +4,8 @@ Pure; no IO. Offers are matched on (provider, id). A change lists every field th
 (`price.input`, `capabilities.tools`, `context_window`, ...) with its old and new value, plus
 the pseudo-field `retired` when an offer became deprecated or expired as of the new snapshot's
 own date (the "newly deprecated" list). Everything is sorted, so reports are deterministic.
-Which agents a move to the new catalog would change is computed by resolving, which needs
-the policy repository: `affected_agents` is that hook.
+Which agents a move to the new catalog would change is computed by resolving, in
+`compiler.impact` (it needs the policy repository).
 """
 
 import json
@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from .catalog import format_decimal, json_number, offer_from_spec
@@ -114,17 +113,6 @@ def diff_catalogs(old: CatalogSpec, new: CatalogSpec) -> CatalogDiff:
         removed=tuple(f"{p}/{i}" for p, i in sorted(before.keys() - after.keys())),
         changed=tuple(changed),
     )
-
-
-def affected_agents(root: Path, old: CatalogSpec, new: CatalogSpec) -> tuple[AffectedAgent, ...]:
-    """The agents whose chain would change if their environment moved from `old` to `new`.
-
-    Hook for `catalog diff --root DIR`: resolve every environment of the repository at `root`
-    against each catalog and compare the chains. TODO(issue 3): the lead wires this to the
-    loader and resolver; until then it reports nothing.
-    """
-    del root, old, new
-    return ()
 
 
 def _flatten(offer: OfferSpec) -> dict[str, Value]:

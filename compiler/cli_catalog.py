@@ -6,6 +6,7 @@ prints: results on stdout, the summary, progress and diagnostics on stderr. Exit
 3 internal error. A snapshot is written atomically and only when nothing failed.
 """
 
+import dataclasses
 import json
 import sys
 import time
@@ -156,16 +157,21 @@ def fetch_command(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Policy repository whose agents the change would move (see issue 3).",
+    help="Policy repository: also list the agents whose chain changes when an environment "
+    "that uses OLD moves to NEW (computed by resolving).",
 )
 def diff_command(old: Path, new: Path, fmt: str, root: Path | None) -> None:
     """Offers added, removed, repriced or newly deprecated between two snapshots OLD and NEW."""
     from .catalogdiff import diff_catalogs, format_json, format_markdown, format_text
 
     with _exit_codes():
-        # TODO(issue 3): with --root, fill affected_agents via catalogdiff.affected_agents.
-        del root
-        report = diff_catalogs(_read_snapshot(old), _read_snapshot(new))
+        new_snapshot = _read_snapshot(new)
+        report = diff_catalogs(_read_snapshot(old), new_snapshot)
+        if root is not None:
+            from .impact import affected_agents
+
+            moved = affected_agents(root, old, new_snapshot)
+            report = dataclasses.replace(report, affected_agents=moved)
         formatter = {"text": format_text, "markdown": format_markdown, "json": format_json}[fmt]
         click.echo(formatter(report), nl=False)
         raise SystemExit(EXIT_CHANGES if report.has_differences else EXIT_OK)

@@ -1,6 +1,7 @@
 """Catalog diff: the two real OpenRouter snapshots, field-level changes, reports and the CLI."""
 
 import json
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,8 @@ from compiler.catalogdiff import (
 )
 from compiler.cli_catalog import catalog
 from compiler.spec import CatalogSpec
+from tests.conftest import catalog_text
+from tests.conftest import offer as make_offer
 from tests.support.catalog_fixtures import imported, native
 
 
@@ -179,7 +182,7 @@ def _write(tmp_path: Path, name: str, spec: CatalogSpec) -> str:
 def test_cli_diff_exits_1_on_differences(tmp_path: Path, fmt: str, start: str) -> None:
     old = _write(tmp_path, "old.json", imported("openrouter-may").snapshot)
     new = _write(tmp_path, "new.json", imported("openrouter-june").snapshot)
-    args = ["diff", old, new, "--format", fmt, "--root", str(tmp_path)]
+    args = ["diff", old, new, "--format", fmt]
     result = CliRunner().invoke(catalog, args)
     assert result.exit_code == 1, result.stderr
     assert result.stdout.startswith(start) and result.stderr == ""
@@ -208,3 +211,44 @@ def test_cli_diff_bad_input_is_exit_2(tmp_path: Path, content: str | None, code:
     result = CliRunner().invoke(catalog, ["diff", str(bad), good])
     assert result.exit_code == 2
     assert f"{bad}: error[{code}]" in result.stderr
+
+
+# --------------------------------------------------------------------------- --root
+
+
+def test_root_lists_the_agents_a_catalog_move_changes(
+    make_project: Callable[..., Path], cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Resolving, not guessing: only the environment that uses OLD and only the agent whose
+    chain moves are reported, with both chains."""
+    old = [make_offer("p", "openai/a", price={"input": 1, "output": 1}),
+           make_offer("p", "google/b", price={"input": 2, "output": 2}),
+           make_offer("p", "meta/c", price={"input": 3, "output": 3})]
+    new = [o for o in old if o["id"] != "openai/a"]
+    root = make_project({
+        "policies/tiers.yaml": "version: 1\ntiers:\n  t: {fallbacks: 1}\n",
+        "policies/teams/x.yaml": "version: 1\nteam: x\nagents:\n  moved: {tier: t}\n"
+                                 "  stays: {tier: t, pin: p/meta/c, fallbacks: 0}\n",
+        "policies/environments/prod.yaml": ENV_YAML.format(catalog="old.json"),
+        "policies/environments/dev.yaml": ENV_YAML.format(catalog="other.json").replace(
+            "environment: prod", "environment: dev"),
+        "policies/catalogs/old.json": catalog_text(old),
+        "policies/catalogs/other.json": catalog_text(old, date="2026-11-19"),
+    })
+    (tmp_path / "new.json").write_text(catalog_text(new, date="2026-11-27"))
+    result = cli("catalog", "diff", str(root / "policies/catalogs/old.json"),
+                 str(tmp_path / "new.json"), "--root", str(root), "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    assert json.loads(result.stdout)["affected_agents"] == [{
+        "environment": "prod", "agent": "moved",
+        "old_chain": ["p/openai/a", "p/google/b"], "new_chain": ["p/google/b", "p/meta/c"],
+    }]
+
+
+ENV_YAML = """\
+version: 1
+environment: prod
+catalogs: [catalogs/{catalog}]
+providers:
+  p: {{base_url: "https://p.example/v1", api: openai-completions, api_key: {{env: P_KEY}}}}
+"""
