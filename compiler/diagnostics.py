@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Severity(StrEnum):
@@ -16,9 +17,12 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Span:
-    """A place in a source file: repo-relative POSIX path, 1-based line and column."""
+class Span(NamedTuple):
+    """A place in a source file: repo-relative POSIX path, 1-based line and column.
+
+    A NamedTuple rather than a frozen dataclass: the YAML loader makes one per node, and a tuple
+    is several times cheaper to create.
+    """
 
     path: str
     line: int = 0

@@ -239,6 +239,8 @@ def merge_layer(document: Any, layer: Mapping[str, Any], path: str, where: str =
         dotted = f"{where}.{key}" if where else key
         if key not in document:
             document[key] = value
+        elif document[key] == value:
+            continue  # the template placed it itself (the common case): one C-level compare
         elif isinstance(document[key], dict) and isinstance(value, dict):
             conflicts.extend(merge_layer(document[key], value, path, dotted))
         elif document[key] != value:

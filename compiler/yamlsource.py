@@ -97,8 +97,10 @@ class _Builder:
             )
         return data
 
-    def value(self, event: Any, where: Path) -> Any:
-        self.values[where] = self.span(event)
+    def value(self, event: Any, where: Path | None) -> Any:
+        """Build one value; `where` None: a key or a discarded value, whose spans are not kept."""
+        if where is not None:
+            self.values[where] = self.span(event)
         if isinstance(event, yaml.ScalarEvent):
             result = self.scalar(event)
         elif isinstance(event, yaml.MappingStartEvent):
@@ -137,38 +139,45 @@ class _Builder:
         self.scalars[key] = result
         return result
 
-    def sequence(self, where: Path) -> list[Any]:
+    def _key_span(self, where: Path | None, key: Any) -> Span | str:
+        return self.keys.get((*where, key), "earlier") if where is not None else "earlier"
+
+    def sequence(self, where: Path | None) -> list[Any]:
         items: list[Any] = []
         while not self.loader.check_event(yaml.SequenceEndEvent):
-            items.append(self.value(self.loader.get_event(), (*where, len(items))))
+            inner = None if where is None else (*where, len(items))
+            items.append(self.value(self.loader.get_event(), inner))
         self.loader.get_event()
         return items
 
-    def mapping(self, where: Path) -> dict[Any, Any]:
+    def mapping(self, where: Path | None) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         loader = self.loader
         while not loader.check_event(yaml.MappingEndEvent):
             key_event = loader.get_event()
             key_span = self.span(key_event)
-            key = self.value(key_event, (*where, "\0key"))
+            key = self.value(key_event, None)
             value_event = loader.get_event()
             try:
                 hash(key)
             except TypeError:
                 self.problems.append(error("PC001", "a mapping key must be a scalar", key_span))
-                self.value(value_event, (*where, "\0bad"))
+                self.value(value_event, None)
                 continue
-            if (*where, key) in self.keys:
+            if key in result:
                 self.problems.append(
                     error(
                         "PC002",
                         f"duplicate key {key!r}",
                         key_span,
-                        f"note: first defined at {self.keys[(*where, key)]}",
+                        f"note: first defined at {self._key_span(where, key)}",
                         "hint: YAML keeps only one of them; remove or rename the other",
                     )
                 )
-                self.value(value_event, (*where, "\0dup"))
+                self.value(value_event, None)
+                continue
+            if where is None:
+                result[key] = self.value(value_event, None)
                 continue
             self.keys[(*where, key)] = key_span
             result[key] = self.value(value_event, (*where, key))
@@ -202,8 +211,4 @@ def parse(text: str, path: str) -> SourceDoc:
         loader.dispose()
     if builder.problems:
         raise CompileError(tuple(builder.problems))
-    for where in [
-        w for w in builder.values if any(isinstance(p, str) and p.startswith("\0") for p in w)
-    ]:
-        del builder.values[where]
     return SourceDoc(data, SourceMap(path, builder.values, builder.keys))
