@@ -111,7 +111,7 @@ def promote(
         fail(out, exc)
     out.diagnostics(result.warnings)
     formatter = {"json": differ.format_json, "markdown": differ.format_markdown}
-    click.echo(promoter.format_summary(result.promotion), err=fmt == "json")
+    click.echo(promoter.format_summary(result.promotion), err=fmt != "text")
     out.result(formatter.get(fmt, differ.format_text)(result.diff))
     raise SystemExit(EXIT_OK)
 
