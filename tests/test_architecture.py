@@ -1,0 +1,110 @@
+"""Architecture checks: the modules README's "Architecture" section names exist, the pipeline
+modules do not import the CLI or the wrapped libraries, each volatile dependency has exactly one
+user, and every module says what it is."""
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+PACKAGE = REPO / "compiler"
+MODULES = sorted(
+    path.relative_to(REPO).with_suffix("").as_posix().replace("/", ".")
+    for path in PACKAGE.rglob("*.py")
+)
+# The command line and the one wrapper of each library may import it; nothing else may.
+CLI = re.compile(r"^compiler\.(cli(_\w+)?|__main__)$")
+WRAPPERS = {"git": "compiler.gitref", "deepdiff": "compiler.differ"}
+ONLY_USER = {
+    "click": CLI,
+    "git": re.compile(r"^compiler\.gitref$"),
+    "deepdiff": re.compile(r"^compiler\.differ$"),
+    "jinja2": re.compile(r"^compiler\.renderer$"),
+    "yaml": re.compile(r"^compiler\.yamlsource$"),
+    "urllib": re.compile(r"^compiler\.fetcher$"),
+}
+
+
+def architecture_section() -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^## Architecture\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, "README.md has no '## Architecture' section"
+    return match.group(1)
+
+
+def test_modules_named_in_the_readme_exist() -> None:
+    named = sorted(set(re.findall(r"`(compiler/[\w/]+?(?:\.py|/))`", architecture_section())))
+    assert len(named) >= 10, named
+    missing = [name for name in named if not (REPO / name).exists()]
+    assert not missing
+
+
+def test_core_modules_import_without_click_git_or_deepdiff() -> None:
+    core = [m for m in MODULES if not CLI.match(m) and m not in WRAPPERS.values()]
+    assert {"compiler.api", "compiler.resolver", "compiler.renderer"} <= set(core)
+    script = "\n".join(
+        [
+            "import importlib, sys",
+            "for name in ('click', 'git', 'deepdiff'):",
+            "    sys.modules[name] = None  # any import of them now raises ImportError",
+            "failed = []",
+            f"for module in {core!r}:",
+            "    try:",
+            "        importlib.import_module(module)",
+            "    except ImportError as exc:",
+            "        failed.append(f'{module}: {exc}')",
+            "print('\\n'.join(failed))",
+            "sys.exit(1 if failed else 0)",
+        ]
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_blocking_works(tmp_path: Path) -> None:
+    """The blocking trick itself: a module that imports click fails to import."""
+    (tmp_path / "uses_click.py").write_text("import click\n")
+    script = "import sys; sys.modules['click'] = None; import uses_click"
+    completed = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, timeout=60, check=False
+    )
+    assert completed.returncode == 1
+    assert b"import of click halted" in completed.stderr
+
+
+def imported_packages(module: str) -> set[str]:
+    """Top-level names of the absolute imports in a module, wherever they are (lazy ones too)."""
+    path = REPO / (module.replace(".", "/") + ".py")
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ONLY_USER))
+def test_each_wrapped_library_has_one_user(package: str) -> None:
+    users = [m for m in MODULES if package in imported_packages(m)]
+    strays = [m for m in users if not ONLY_USER[package].match(m)]
+    assert not strays, f"{package} is imported by {strays}"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_module_has_a_docstring(module: str) -> None:
+    path = REPO / (module.replace(".", "/") + ".py")
+    docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    assert docstring and docstring.strip(), f"{path.relative_to(REPO)} has no module docstring"
