@@ -133,7 +133,13 @@ def _default_commit(repo: git.Repo) -> tuple[git.Commit, str, tuple[str, ...]]:
     head = _commit(repo, "HEAD")
     base = _find(repo, f"refs/remotes/{DEFAULT_BASE}")
     if base is None:
-        return head, "HEAD", ()
+        notes: tuple[str, ...] = ()
+        if _is_shallow(repo):
+            notes = (
+                f"note: {DEFAULT_BASE} is not in this shallow clone; compared with HEAD",
+                f"hint: to compare with the base branch: {_fetch_command(repo, DEFAULT_BASE)}",
+            )
+        return head, "HEAD", notes
     found = repo.merge_base(head, base)
     if found and isinstance(found[0], git.Commit):
         return found[0], f"merge-base of HEAD and {DEFAULT_BASE}", ()
@@ -153,27 +159,30 @@ def _is_shallow(repo: git.Repo) -> bool:
         return False
 
 
-def _fetch_hint(repo: git.Repo, ref: str) -> list[str]:
-    """The `git fetch` that brings `ref` into this clone, as hint lines."""
-    remotes = [r.name for r in repo.remotes]
+def _fetch_command(repo: git.Repo, ref: str) -> str:
+    """The `git fetch` that brings `ref` into this clone."""
+    remotes = [r.name for r in repo.remotes] or ["origin"]
     depth = "--depth=1 " if _is_shallow(repo) else ""
-    if not remotes:
-        return ["hint: this clone has no remote; pass a ref that exists here (git log --oneline)"]
     remote = next((r for r in remotes if ref.startswith(f"{r}/")), None)
     if remote is not None:
         branch = ref.removeprefix(f"{remote}/")
-        command = f"git fetch {depth}{remote} +refs/heads/{branch}:refs/remotes/{remote}/{branch}"
-    elif _SHA_RE.match(ref):
-        remote = "origin" if "origin" in remotes else remotes[0]
-        command = f"git fetch {depth}{remote} {ref}"
-    elif any(mark in ref for mark in "~^@:") or ref.startswith("refs/"):
-        command = "git fetch --unshallow" if depth else "git fetch --all"
-    else:
-        remote = "origin" if "origin" in remotes else remotes[0]
-        command = f"git fetch {depth}{remote} +refs/heads/{ref}:refs/remotes/{remote}/{ref}"
-        command += f"  (then use --against {remote}/{ref})"
+        return f"git fetch {depth}{remote} +refs/heads/{branch}:refs/remotes/{remote}/{branch}"
+    remote = "origin" if "origin" in remotes else remotes[0]
+    if _SHA_RE.match(ref):
+        return f"git fetch {depth}{remote} {ref}"
+    if any(mark in ref for mark in "~^@:") or ref.startswith("refs/"):
+        return "git fetch --unshallow" if depth else "git fetch --all"
+    return (
+        f"git fetch {depth}{remote} +refs/heads/{ref}:refs/remotes/{remote}/{ref}"
+        f"  (then use --against {remote}/{ref})"
+    )
+
+
+def _fetch_hint(repo: git.Repo, ref: str) -> list[str]:
+    if not repo.remotes:
+        return ["hint: this clone has no remote; pass a ref that exists here (git log --oneline)"]
     return [
-        f"hint: fetch it first: {command}",
+        f"hint: fetch it first: {_fetch_command(repo, ref)}",
         "hint: in GitHub Actions, give actions/checkout `fetch-depth: 0`, or fetch the base "
         "branch in a step before the diff",
     ]

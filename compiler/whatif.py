@@ -185,15 +185,18 @@ def what_if(root: Path, removals: tuple[Removal, ...], envs: tuple[str, ...] = (
 
 
 def _cost(old: Decimal | None, new: Decimal | None) -> str:
-    """Example:
-    >>> _cost(Decimal(12), Decimal("8.5")), _cost(None, None)
-    ('12.00 -> 8.50 (-3.50)', 'n/a (no workload)')
+    """Monthly cost before -> after.
+
+    Example:
+        >>> _cost(Decimal(12), Decimal("8.5")), _cost(None, None)
+        ('12.00 -> 8.50 (-3.50)', 'n/a (no workload)')
     """
     if old is None and new is None:
         return "n/a (no workload)"
     shown = f"{'?' if old is None else f'{old:.2f}'} -> {'?' if new is None else f'{new:.2f}'}"
-    moved = old is not None and new is not None and old != new
-    return shown + (f" ({new - old:+.2f})" if moved else "")
+    if old is None or new is None or old == new:
+        return shown
+    return f"{shown} ({new - old:+.2f})"
 
 
 def _serving(impact: AgentImpact) -> str:

@@ -300,3 +300,25 @@ def test_read_directory_that_does_not_exist(tmp_path: Path) -> None:
     with pytest.raises(CompileError) as caught:
         gitref.read_directory(tmp_path / "missing")
     assert [d.code for d in caught.value.diagnostics] == ["PC003"]
+
+
+def test_shallow_feature_clone_without_the_base_branch(
+    make_project: Callable[..., Path], tmp_path: Path
+) -> None:
+    origin = committed_repo(make_project, tmp_path / "origin")
+    git(origin, "checkout", "-q", "-b", "feature")
+    git(origin, "commit", "-q", "--allow-empty", "-m", "feature work")
+    clone = shallow_clone(origin, tmp_path / "clone", branch="feature")
+
+    alone = gitref.read_rendered(clone)
+    assert alone.label.startswith("HEAD (")
+    command = "git fetch --depth=1 origin +refs/heads/main:refs/remotes/origin/main"
+    assert alone.notes == (
+        "note: origin/main is not in this shallow clone; compared with HEAD",
+        f"hint: to compare with the base branch: {command}",
+    )
+
+    git(clone, *shlex.split(command)[1:])
+    fetched = gitref.read_rendered(clone)  # no merge-base in two depth-1 histories
+    assert fetched.label.startswith("origin/main (")
+    assert fetched.notes[0].startswith("note: HEAD and origin/main share no commit")

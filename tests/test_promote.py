@@ -229,3 +229,33 @@ def test_done_when_promote_staging_prod_on_the_example_repo(
     [validation] = openclaw_validator.validate([root / "rendered/prod/openclaw.json"])
     assert validation.valid, validation.summary()
     assert cli("compile", "--root", str(root), "--check").exit_code == 0
+
+
+def test_target_without_promote_from_keeps_the_promoted_chains(
+    cli: Cli, make_project: Callable[..., Path]
+) -> None:
+    root = make_project(two_env_files(prod_extra=""))
+    api.compile_project(api.CompileOptions(root=root))
+    assert chains(lock_of(root, "prod"))["triage"] == ["p/b/mid", "p/a/cheap"]
+    edit(
+        root / "policies/environments/staging.yaml",
+        "default_tier: fast\n",
+        "default_tier: fast\ntiers: {fast: {max_price: {output: 3}}}\n",
+    )
+    api.compile_project(api.CompileOptions(root=root, envs=("staging",)))
+
+    result = promote(cli, root, "staging", "prod")
+
+    assert result.exit_code == 0, result.stderr
+    assert chains(lock_of(root, "prod"))["triage"] == ["p/a/cheap", "p/d/alt"]
+    assert cli("compile", "--root", str(root), "--check").exit_code == 0  # kept: they still fit
+
+
+def test_stale_source_is_promoted_as_committed_with_a_warning(cli: Cli, staged: Path) -> None:
+    edit(staged / "policies/teams/core.yaml", "team: core\n", "team: core\n# reviewed\n")
+    result = promote(cli, staged, "staging", "prod")
+    assert result.exit_code == 0
+    assert (
+        "warning[PC305]: rendered/staging is older than its policies; promoted what it holds"
+        in result.stderr
+    )
