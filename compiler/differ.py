@@ -56,7 +56,7 @@ class Side:
 
 @dataclass(frozen=True, slots=True)
 class ChainChange:
-    """An agent (or the default/image model) whose chain or cost differs."""
+    """An agent (or the default/image model) whose entry, chain or estimated cost differs."""
 
     key: str  # agent id, "@default" or "@image"
     status: str  # "changed", "added", "removed"
@@ -65,6 +65,7 @@ class ChainChange:
     old_cost: Decimal | None
     new_cost: Decimal | None
     cause: str  # "policy", "catalog", "both", "re-resolved" (no input changed), "unknown"
+    settings: tuple[str, ...] = ()  # other keys of the agent's entry that differ (thinkingDefault)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,16 +223,18 @@ def _model_refs(model: Any) -> tuple[str, ...]:
     return ()
 
 
-def _chains(config: Mapping[str, Any] | None) -> dict[str, tuple[str, ...]]:
+def _entries(config: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    """Agent entries by id, plus `@default` / `@image` holding the default models."""
     agents = (config or {}).get("agents") or {}
     defaults = agents.get("defaults") or {}
-    found = {}
-    for name, key in (("model", DEFAULT_KEY), ("imageModel", IMAGE_KEY)):
-        if name in defaults:
-            found[key] = _model_refs(defaults[name])
+    found: dict[str, Mapping[str, Any]] = {
+        key: {"model": defaults[name]}
+        for name, key in (("model", DEFAULT_KEY), ("imageModel", IMAGE_KEY))
+        if name in defaults
+    }
     for agent_id, entry in (agents.get("entries") or {}).items():
-        if isinstance(entry, dict) and "model" in entry:
-            found[str(agent_id)] = _model_refs(entry["model"])
+        if isinstance(entry, dict):
+            found[str(agent_id)] = entry
     return found
 
 
@@ -265,22 +268,32 @@ def _cause(old: Side, new: Side, own_file: str | None) -> str:
 
 
 def _chain_changes(old: Side, new: Side, sources: Mapping[str, str]) -> list[ChainChange]:
-    before, after = _chains(old.config), _chains(new.config)
+    """Agents whose entry, chain or estimated cost differs (costs only when both sides have a
+    lock: live configs have no estimate)."""
+    before, after = _entries(old.config), _entries(new.config)
     old_costs, new_costs = _costs(old.lock), _costs(new.lock)
+    compare_costs = old.lock is not None and new.lock is not None
     found = []
     for key in {*before, *after}:
-        old_refs, new_refs = before.get(key, ()), after.get(key, ())
+        old_entry, new_entry = before.get(key, {}), after.get(key, {})
         old_cost, new_cost = old_costs.get(key), new_costs.get(key)
-        if key not in before:
-            status = "added"
-        elif key not in after:
-            status = "removed"
-        elif old_refs == new_refs and (old_cost == new_cost or not (old.lock and new.lock)):
-            continue  # a side without a lock (live configs) has no estimate to compare
-        else:
-            status = "changed"
-        cause = _cause(old, new, sources.get(key)) if old.exists and new.exists else "policy"
-        found.append(ChainChange(key, status, old_refs, new_refs, old_cost, new_cost, cause))
+        same = old_entry == new_entry and (not compare_costs or old_cost == new_cost)
+        if key in before and key in after and same:
+            continue
+        status = "changed" if key in before and key in after else "removed"
+        status = "added" if key not in before else status
+        settings = {*old_entry, *new_entry} - {"model"}
+        change = ChainChange(
+            key,
+            status,
+            _model_refs(old_entry.get("model")),
+            _model_refs(new_entry.get("model")),
+            old_cost,
+            new_cost,
+            _cause(old, new, sources.get(key)) if old.exists and new.exists else "policy",
+            tuple(sorted(k for k in settings if old_entry.get(k) != new_entry.get(k))),
+        )
+        found.append(change)
     return sorted(found, key=lambda c: (_STATUS_ORDER[c.status], c.key.startswith("@"), c.key))
 
 
@@ -292,9 +305,12 @@ def diff_environment(name: str, old: Side, new: Side, sources: Mapping[str, str]
     """Compare one environment's two sides; `sources` maps agent ids to their team file."""
     if not old.exists and not new.exists:
         return EnvDiff(name, "unchanged", (), (), (), None, None, (), "")
-    changes = diff(old.config or {}, new.config or {}) if old.config and new.config else ()
-    if not (old.config and new.config) and (old.config or new.config):
-        changes = (Change("added" if new.config else "removed", "", old.config, new.config),)
+    changes: tuple[Change, ...] = ()
+    if old.config is not None and new.config is not None:
+        changes = diff(old.config, new.config)
+    elif old.config is not None or new.config is not None:
+        kind = "removed" if new.config is None else "added"
+        changes = (Change(kind, "", old.config, new.config),)
     agents = tuple(_chain_changes(old, new, sources))
     old_providers, new_providers = _providers(old.config), _providers(new.config)
     status = "added" if not old.exists else "removed" if not new.exists else "unchanged"
@@ -377,7 +393,7 @@ def _counts(report: DiffReport) -> str:
     chains = sum(len(e.agents) for e in report.environments)
     fields = sum(len(e.changes) for e in report.environments)
     envs = sum(e.status != "unchanged" for e in report.environments)
-    return f"{chains} chain(s) changed in {envs} environment(s), {fields} field change(s)"
+    return f"{chains} agent(s) changed in {envs} environment(s), {fields} field change(s)"
 
 
 def _env_line(env: EnvDiff, against: str) -> str:
@@ -407,7 +423,7 @@ def format_text(report: DiffReport) -> str:
         lines += [
             f"{sign[c.status]} {_who(env.environment, c.key)}: [{', '.join(c.old_refs)}] -> "
             f"[{', '.join(c.new_refs)}]; monthly cost {_cost_move(c.old_cost, c.new_cost)}; "
-            f"cause: {c.cause}"
+            f"cause: {c.cause}" + (f"; also changed: {', '.join(c.settings)}" if c.settings else "")
             for c in env.agents
         ]
     lines += ["", "environments:"]
@@ -448,7 +464,8 @@ def _fit(rows: Sequence[str], budget: int) -> list[str]:
 
 def _agent_rows(report: DiffReport) -> list[str]:
     return [
-        f"| {e.environment} | {c.status} | `{_LABELS.get(c.key, c.key)}` | "
+        f"| {e.environment} | {c.status} | `{_LABELS.get(c.key, c.key)}`"
+        f"{' (' + ', '.join(c.settings) + ')' if c.settings else ''} | "
         f"{_refs_cell(c.old_refs)} | {_refs_cell(c.new_refs)} | "
         f"{_cost_move(c.old_cost, c.new_cost, '→')} | {c.cause} |"
         for e in report.environments
@@ -458,7 +475,12 @@ def _agent_rows(report: DiffReport) -> list[str]:
 
 def _mermaid(report: DiffReport) -> list[str]:
     """A `graph LR` of the changed chains: before dashed, after solid."""
-    chains = [(e.environment, c) for e in report.environments for c in e.agents]
+    chains = [
+        (e.environment, c)
+        for e in report.environments
+        for c in e.agents
+        if c.old_refs != c.new_refs
+    ]
     if not chains:
         return []
     lines = ["```mermaid", "graph LR"]
@@ -553,6 +575,7 @@ def to_json(report: DiffReport) -> dict[str, Any]:
                         "agent": c.key,
                         "status": c.status,
                         "cause": c.cause,
+                        "settings": list(c.settings),
                         "before": _chain_json(c.old_refs, c.old_cost),
                         "after": _chain_json(c.new_refs, c.new_cost),
                     }

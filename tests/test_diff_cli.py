@@ -2,6 +2,7 @@
 over file://), the CLI in-process, exit codes 0/1/2, and every report format."""
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import REPO
 from tests.test_gitref import (
     commit_all,
     committed_repo,
@@ -106,7 +108,7 @@ def test_ten_thousand_line_change_fits_one_markdown_comment(
     assert result.exit_code == 1, result.stderr
     assert len(result.stdout) <= 65_000
     assert result.stdout.startswith("<!-- clawpolicy-diff -->\n")
-    assert "**0 chain(s) changed in 2 environment(s), 20000 field change(s)**" in result.stdout
+    assert "**0 agent(s) changed in 2 environment(s), 20000 field change(s)**" in result.stdout
     assert "\n... and " in result.stdout
     assert len(diff(cli, root).stdout.splitlines()) > 20_000  # the text report is complete
 
@@ -207,3 +209,28 @@ def test_not_a_git_repo_exits_2(
     result = diff(cli, root)
     assert result.exit_code == 2
     assert "error[PC402]" in result.stderr
+
+
+def test_done_when_on_the_example_repo(cli: Cli, tmp_path: Path) -> None:
+    origin = tmp_path / "origin"
+    for folder in ("policies", "templates"):
+        shutil.copytree(REPO / folder, origin / folder)
+    assert cli("compile", "--root", str(origin)).exit_code == 0
+    git(origin, "init", "-q", "-b", "main")
+    commit_all(origin, "the example policy repo")
+    clone = shallow_clone(origin, tmp_path / "clone")
+    team = clone / "policies/teams/engineering.yaml"
+    before = team.read_text(encoding="utf-8")
+    edit(team, "  code-assistant:\n    tier: standard", "  code-assistant:\n    tier: fast")
+
+    result = diff(cli, clone, "--against", "origin/main", "--format", "markdown")
+
+    assert result.exit_code == 1, result.stderr
+    first = next(line for line in result.stdout.splitlines() if line.startswith("| dev"))
+    assert first.startswith("| dev | changed | `code-assistant` (thinkingDefault) | `")
+    cells = [cell.strip() for cell in first.split("|")[1:-1]]
+    assert cells[3].startswith("`") and cells[4].startswith("`")  # chains before and after
+    assert re.fullmatch(r"\d+\.\d\d → \d+\.\d\d( \([+-]\d+\.\d\d\))?", cells[5]), cells[5]
+    assert cells[6] == "policy"
+    team.write_text(before, encoding="utf-8")
+    assert diff(cli, clone, "--against", "origin/main", "--format", "markdown").exit_code == 0

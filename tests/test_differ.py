@@ -166,6 +166,25 @@ def test_cause_comes_from_lock_digests(inputs: dict[str, str], cause: str) -> No
     assert [c.cause for c in env_diff(old, new).agents] == [cause]
 
 
+def test_an_agent_whose_entry_changes_but_not_its_chain() -> None:
+    old_config = config({"a": ("p/x",)})
+    new_config = config({"a": ("p/x",)})
+    new_config["agents"]["entries"]["a"]["thinkingDefault"] = "high"
+    result = env_diff(
+        Side(old_config, lock({"a": "1"})), Side(new_config, lock({"a": "1"}, team="t2"))
+    )
+    [change] = result.agents
+    assert (change.old_refs, change.new_refs, change.settings) == (
+        ("p/x",),
+        ("p/x",),
+        ("thinkingDefault",),
+    )
+    assert differ.format_text(differ.DiffReport("HEAD", (result,))).splitlines()[1] == (
+        "~ e/a: [p/x] -> [p/x]; monthly cost 1.00 -> 1.00; cause: policy; "
+        "also changed: thinkingDefault"
+    )
+
+
 def test_cause_unknown_without_an_old_lock() -> None:
     old = Side(config({"a": ("p/x",)}), None)
     new = Side(config({"a": ("p/y",)}), lock({"a": "1"}))
@@ -284,6 +303,7 @@ def test_json_shape() -> None:
         "agent": "agent-00000",
         "status": "changed",
         "cause": "policy",
+        "settings": [],
         "before": {"primary": "p/x", "fallbacks": ["p/y"], "monthly_cost": 10},
         "after": {"primary": "p/z", "fallbacks": [], "monthly_cost": 4},
     }
