@@ -13,6 +13,7 @@ import pytest
 from compiler import api
 from tests.conftest import REPO, catalog_text, offer
 from tests.support.openclaw import Validator
+from tests.test_gitref import TEAM as CORE_TEAM
 from tests.test_gitref import TIERS, edit
 
 Cli = Callable[..., Any]
@@ -21,18 +22,7 @@ PROVIDERS = {
     f"api_key: {{env: {name.upper()}_KEY}}}}\n"
     for name in ("p", "q")
 }
-TEAM = """\
-version: 1
-team: core
-agents:
-  triage:
-    tier: fast
-    workload: {input_mtok: 10, output_mtok: 1}
-  writer:
-    tier: fast
-    workload: {input_mtok: 1, output_mtok: 1}
-    budget: 7
-"""
+TEAM = CORE_TEAM + "    budget: 7\n"  # on writer, the last agent
 
 
 def env_yaml(name: str, providers: str, extra: str = "") -> str:
