@@ -505,12 +505,18 @@ def _resolve_tiers(
             tiers[name] = result
             continue
         del resolver.problems[before:]
+        if env.spec.promote_from is not None:
+            why = f"it was not promoted from '{env.spec.promote_from}'"
+            note = f"hint: run clawpolicy promote {env.spec.promote_from} {env.name}"
+        else:
+            why = "no offer satisfies it"
+            note = "note: run clawpolicy explain with an agent of this tier for details"
         resolver.problems.append(
             warning(
                 "PC206",
-                f"tier '{name}' has no alias in environment '{env.name}': no offer satisfies it",
+                f"tier '{name}' has no alias in environment '{env.name}': {why}",
                 tier.span,
-                "note: run clawpolicy explain with an agent of this tier for details",
+                note,
             )
         )
     return tiers

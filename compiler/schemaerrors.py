@@ -61,6 +61,8 @@ def _message(
     ctx = err.get("ctx") or {}
     if kind == "literal_error" and "expected" in ctx:
         message = f"must be one of {ctx['expected']}"
+    elif kind == "model_type":
+        message = "expected a mapping"
     elif kind == "value_error":
         message = str(ctx.get("error", message))
     where = ".".join(str(p) for p in doc_path)

@@ -14,10 +14,12 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StrictBool,
     StrictInt,
     StrictStr,
+    Tag,
     model_validator,
 )
 
@@ -152,12 +154,23 @@ class EnvRefSpec(Spec):
     env: StrictStr
 
 
+def _api_key_kind(value: Any) -> str:
+    return "literal" if isinstance(value, str) else "ref"
+
+
+# Discriminated, so a mistake inside `{env: ...}` reports only that, not a string error too.
+ApiKey = Annotated[
+    Annotated[EnvRefSpec, Tag("ref")] | Annotated[StrictStr, Tag("literal")],
+    Discriminator(_api_key_kind),
+]
+
+
 class ProviderSpec(Spec):
     base_url: StrictStr
     api: Literal[MODEL_APIS]  # type: ignore[valid-type]
     # A literal string is accepted by the schema only so the loader can reject it as PC107
     # without echoing the secret back in a pydantic message.
-    api_key: EnvRefSpec | StrictStr | None = None
+    api_key: ApiKey | None = None
 
 
 class EnvironmentFileSpec(Spec):
