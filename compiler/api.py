@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 from . import conformance, lockfile, renderer, writer
 from .diagnostics import CompileError, Diagnostic, Severity, Span, error, raise_if_errors, warning
+from .diffreport import DiffReport
 from .loader import load_project
 from .project import Environment, Project
 from .resolver import Resolution, resolve
 from .writer import OutputFile, WriteReport
 
 if TYPE_CHECKING:  # diff and promote import deepdiff and git lazily (STYLE 8.5)
-    from .differ import DiffReport
     from .promoter import Promotion
 
 LOCK_NAME = "clawpolicy.lock.json"
@@ -237,7 +237,7 @@ def diff_project(options: DiffOptions) -> "DiffReport":
     report = differ.diff_files(
         baseline.label, baseline.files, new, names, _agent_files(result.project)
     )
-    return differ.DiffReport(report.against, report.environments, baseline.notes)
+    return DiffReport(report.against, report.environments, baseline.notes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,7 @@ def diff(
     max_errors: int,
 ) -> None:
     """Show what the working tree changes in rendered configs: agents first, then fields."""
-    from . import differ
+    from . import diffreport
 
     del exit_code  # always git-style: 1 when anything differs
     out = make_output(fmt, quiet, no_color, max_errors)
@@ -66,10 +66,10 @@ def diff(
         report = api.diff_project(options)
     except CompileError as exc:
         fail(out, exc)
-    formatter = {"json": differ.format_json, "markdown": differ.format_markdown}
+    formatter = {"json": diffreport.format_json, "markdown": diffreport.format_markdown}
     if report.notes:
         click.echo("\n".join(report.notes), err=True)
-    out.result(formatter.get(fmt, differ.format_text)(report))
+    out.result(formatter.get(fmt, diffreport.format_text)(report))
     raise SystemExit(EXIT_CHANGES if report.changed else EXIT_OK)
 
 
@@ -102,7 +102,7 @@ def promote(
     max_errors: int,
 ) -> None:
     """Copy FROM's resolved chains into TO's lock, re-render TO, show the diff."""
-    from . import differ, promoter
+    from . import diffreport, promoter
 
     out = make_output(fmt, quiet, no_color, max_errors)
     try:
@@ -110,9 +110,9 @@ def promote(
     except CompileError as exc:
         fail(out, exc)
     out.diagnostics(result.warnings)
-    formatter = {"json": differ.format_json, "markdown": differ.format_markdown}
+    formatter = {"json": diffreport.format_json, "markdown": diffreport.format_markdown}
     click.echo(promoter.format_summary(result.promotion), err=fmt != "text")
-    out.result(formatter.get(fmt, differ.format_text)(result.diff))
+    out.result(formatter.get(fmt, diffreport.format_text)(result.diff))
     raise SystemExit(EXIT_OK)
 
 

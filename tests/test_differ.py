@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from compiler import differ
+from compiler import differ, diffreport
 from compiler.diagnostics import CompileError
-from compiler.differ import Change, Side
+from compiler.diffreport import Change, Side
 from compiler.lockfile import Lock
 
 CATALOG = "policies/catalogs/c.json"
@@ -123,7 +123,7 @@ def test_changes_sort_numerically() -> None:
 # --------------------------------------------------------------------------- environments
 
 
-def env_diff(old: Side, new: Side) -> differ.EnvDiff:
+def env_diff(old: Side, new: Side) -> diffreport.EnvDiff:
     return differ.diff_environment("e", old, new, {"a": TEAM, "b": TEAM})
 
 
@@ -139,7 +139,7 @@ def test_changed_chain_and_cost_with_policy_cause() -> None:
     result = env_diff(old, new)
     assert result.status == "changed"
     [change] = result.agents
-    assert change == differ.ChainChange(
+    assert change == diffreport.ChainChange(
         "a", "changed", ("p/x", "p/y"), ("p/y", "p/z"), Decimal(24), Decimal(12), "policy"
     )
     assert (result.old_cost, result.new_cost) == (Decimal(30), Decimal(18))
@@ -179,7 +179,7 @@ def test_an_agent_whose_entry_changes_but_not_its_chain() -> None:
         ("p/x",),
         ("thinkingDefault",),
     )
-    assert differ.format_text(differ.DiffReport("HEAD", (result,))).splitlines()[1] == (
+    assert diffreport.format_text(diffreport.DiffReport("HEAD", (result,))).splitlines()[1] == (
         "~ e/a: [p/x] -> [p/x]; monthly cost 1.00 -> 1.00; cause: policy; "
         "also changed: thinkingDefault"
     )
@@ -226,22 +226,22 @@ def test_parse_side_rejects_non_object_config() -> None:
 # --------------------------------------------------------------------------- formats
 
 
-def report(agents: int = 1, fields: int = 1) -> differ.DiffReport:
+def report(agents: int = 1, fields: int = 1) -> diffreport.DiffReport:
     chains = tuple(
-        differ.ChainChange(
+        diffreport.ChainChange(
             f"agent-{i:05d}", "changed", ("p/x", "p/y"), ("p/z",), Decimal(10), Decimal(4), "policy"
         )
         for i in range(agents)
     )
     changes = tuple(Change("changed", f"/ui/k{i}", i, i + 1) for i in range(fields))
-    env = differ.EnvDiff(
+    env = diffreport.EnvDiff(
         "prod", "changed", chains, ("q",), (), Decimal(10), Decimal(4), changes, "policy"
     )
-    return differ.DiffReport("origin/main (abc1234)", (env,))
+    return diffreport.DiffReport("origin/main (abc1234)", (env,))
 
 
 def test_text_leads_with_agents_then_totals_then_fields() -> None:
-    text = differ.format_text(report())
+    text = diffreport.format_text(report())
     lines = text.splitlines()
     assert lines[1] == (
         "~ prod/agent-00000: [p/x, p/y] -> [p/z]; monthly cost 10.00 -> 4.00 (-6.00); cause: policy"
@@ -251,12 +251,12 @@ def test_text_leads_with_agents_then_totals_then_fields() -> None:
 
 
 def test_text_without_changes() -> None:
-    empty = differ.DiffReport("HEAD (abc1234)", ())
-    assert differ.format_text(empty) == "clawpolicy diff against HEAD (abc1234): no changes\n"
+    empty = diffreport.DiffReport("HEAD (abc1234)", ())
+    assert diffreport.format_text(empty) == "clawpolicy diff against HEAD (abc1234): no changes\n"
 
 
 def test_markdown_marker_agents_first_mermaid_and_details() -> None:
-    text = differ.format_markdown(report())
+    text = diffreport.format_markdown(report())
     assert text.startswith(
         "<!-- clawpolicy-diff -->\n### clawpolicy diff against `origin/main (abc1234)`"
     )
@@ -280,20 +280,20 @@ def test_markdown_marker_agents_first_mermaid_and_details() -> None:
     ],
 )
 def test_markdown_stays_under_the_cap(agents: int, fields: int) -> None:
-    text = differ.format_markdown(report(agents, fields))
-    assert len(text) <= differ.MARKDOWN_LIMIT
+    text = diffreport.format_markdown(report(agents, fields))
+    assert len(text) <= diffreport.MARKDOWN_LIMIT
     assert "... and " in text and " more" in text
     assert text.rstrip().endswith("</details>")
 
 
 def test_markdown_small_limit_still_truncates_cleanly() -> None:
-    text = differ.format_markdown(report(50, 50), limit=6_000)
+    text = diffreport.format_markdown(report(50, 50), limit=6_000)
     assert len(text) <= 6_000
     assert text.count("... and ") >= 1
 
 
 def test_json_shape() -> None:
-    document = json.loads(differ.format_json(report()))
+    document = json.loads(diffreport.format_json(report()))
     assert document["changed"] is True
     prod = document["environments"]["prod"]
     assert prod["status"] == "changed"
