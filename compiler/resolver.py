@@ -9,14 +9,15 @@ quadratic in agents or offers.
 import difflib
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from .catalog import Offer
-from .constraints import Merged, matches, merge, monthly_cost, problems, provenance
+from .constraints import Merged, merge, monthly_cost, problems, provenance
 from .diagnostics import Diagnostic, Span, error, raise_if_errors, warning
 from .project import Agent, Constraints, Environment, Project
+from .ranking import Ranking, rank
 from .spec import ConstraintSpec
 
 CONSTRAINT_KEYS = tuple(ConstraintSpec.model_fields)
@@ -25,21 +26,6 @@ DEFAULT_KEY = "@default"
 IMAGE_KEY = "@image"
 TIER_KEY_PREFIX = "@tier:"
 MISSES_SHOWN = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    offer: Offer
-    reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Ranking:
-    """Offers that satisfy one merged constraint set, best first, and those that do not."""
-
-    candidates: tuple[Offer, ...]
-    rejected: tuple[Rejection, ...]  # nearest misses (fewest reasons) first
-    by_ref: Mapping[str, Offer] = field(compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,52 +72,6 @@ class Resolution:
         """Every chain, in a fixed order (defaults, tiers, agents)."""
         found = [c for c in (self.default_model, self.image_model) if c is not None]
         return found + list(self.tiers.values()) + list(self.agents.values())
-
-
-# --------------------------------------------------------------------------- ranking
-
-
-def _date_key(release: str | None) -> tuple[int, ...]:
-    if not release:
-        return (1,)
-    return (0, *(-int(part) for part in release.split("-")))
-
-
-def _sort_value(offer: Offer, merged: Merged) -> tuple[Any, ...]:
-    if merged.sort == "context":
-        return (-(offer.context_window or 0),)
-    if merged.sort == "newest":
-        return _date_key(offer.release_date)
-    cost = monthly_cost(offer, *merged.weights)
-    return (1, Decimal(0)) if cost is None else (0, cost)
-
-
-def rank(offers: tuple[Offer, ...], merged: Merged, env: Environment) -> Ranking:
-    """Filter and order offers: prefer glob index, then sort, then provider order, then ref."""
-    passing: list[Offer] = []
-    rejected: list[Rejection] = []
-    for offer in offers:
-        reasons = problems(offer, merged)
-        if reasons:
-            rejected.append(Rejection(offer, reasons))
-        else:
-            passing.append(offer)
-
-    def order(offer: Offer) -> tuple[Any, ...]:
-        preference = next(
-            (i for i, pattern in enumerate(merged.prefer) if matches(pattern, offer)),
-            len(merged.prefer),
-        )
-        return (
-            preference,
-            _sort_value(offer, merged),
-            env.provider_rank(offer.provider),
-            offer.ref,
-        )
-
-    passing.sort(key=order)
-    rejected.sort(key=lambda r: (len(r.reasons), order(r.offer)))
-    return Ranking(tuple(passing), tuple(rejected), {o.ref: o for o in passing})
 
 
 # --------------------------------------------------------------------------- chains
