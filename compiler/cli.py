@@ -125,7 +125,14 @@ Examples:
   clawpolicy compile                   render rendered/<env>/openclaw.json
   clawpolicy compile --check           exit 1 when rendered/ is stale (CI)
   clawpolicy explain support-triage --env prod
+  clawpolicy diff --against origin/main --format markdown
+  clawpolicy promote staging prod
+  clawpolicy what-if --without vendor:anthropic --env prod
+  clawpolicy catalog import models.json --format openrouter --date 2026-11-20 -o new.json
   clawpolicy schema > clawpolicy.schema.json
+
+\b
+Exit codes: 0 ok / no changes, 1 changes found, 2 user error, 3 internal error.
 """
 
 
@@ -306,23 +313,13 @@ def schema_command(kind: str) -> None:
     click.echo(json.dumps(policy_schema(kind), indent=2))
 
 
-def _register_optional_groups() -> None:
-    """Commands that live in their own modules register here."""
-    for module, name in (("cli_catalog", "catalog"), ("cli_gitops", None)):
-        try:
-            imported = __import__(f"compiler.{module}", fromlist=["*"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"compiler.{module}":
-                raise
-            continue
-        if name is not None:
-            main_group.add_command(getattr(imported, name))
-        else:
-            for command in getattr(imported, "COMMANDS", ()):
-                main_group.add_command(command)
+# The command modules use this module's helpers, so they are imported once it is complete.
+from .cli_catalog import catalog  # noqa: E402
+from .cli_gitops import COMMANDS  # noqa: E402
 
-
-_register_optional_groups()
+main_group.add_command(catalog)
+for _command in COMMANDS:
+    main_group.add_command(_command)
 
 
 def main() -> None:
