@@ -108,6 +108,14 @@ def format_text(explanations: tuple[Explanation, ...]) -> str:
     return "\n\n".join(_format_one(e) for e in explanations) + "\n"
 
 
+def _why_chosen(report: SubjectReport, index: int, offer: Offer) -> str:
+    if index == 0 and report.subject.pin is not None:
+        return f"  [pinned at {report.subject.pin_span}]"
+    if report.result is not None and offer.ref in report.result.kept_from_lock:
+        return "  [kept from lock]"
+    return ""
+
+
 def _format_one(item: Explanation) -> str:
     head = (
         f"agent {item.agent} (team {item.team}, tier {item.tier}) in environment {item.environment}"
@@ -124,8 +132,7 @@ def _format_one(item: Explanation) -> str:
     else:
         for index, offer in enumerate(report.result.chain):
             role = "primary" if index == 0 else f"fallback {index}"
-            kept = "  [kept from lock]" if offer.ref in report.result.kept_from_lock else ""
-            lines.append(f"  {role:<11} {offer.ref}{kept}")
+            lines.append(f"  {role:<11} {offer.ref}{_why_chosen(report, index, offer)}")
         if report.result.cost is not None:
             lines.append(f"  estimated cost of the primary: {report.result.cost:.2f} USD/month")
     lines += ["", f"ranked candidates ({len(report.ranking.candidates)}):"]
