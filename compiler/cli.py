@@ -10,11 +10,13 @@ Results go to stdout, diagnostics to stderr. Colour only on a terminal, never wi
 --no-color.
 """
 
+import functools
 import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -56,34 +58,75 @@ def _use_color(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stderr.isatty()
 
 
+@dataclass(frozen=True, slots=True)
+class Common:
+    """What every command shares: the policy repository and how to print."""
+
+    root: Path
+    out: Output
+
+
 def common_options(formats: Sequence[str]) -> Callable[[Any], Any]:
+    """Add --root, --format, --quiet, --no-color and --max-errors; the command gets one
+    `common: Common` argument instead of five."""
+
     def decorate(func: Any) -> Any:
-        func = click.option(
+        @functools.wraps(func)
+        def command(
+            *args: Any,
+            root: Path,
+            fmt: str,
+            quiet: bool,
+            no_color: bool,
+            max_errors: int,
+            **kwargs: Any,
+        ) -> Any:
+            out = make_output(fmt, quiet, no_color, max_errors)
+            return func(*args, common=Common(root, out), **kwargs)
+
+        for option in reversed(_common_option_list(formats)):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _common_option_list(formats: Sequence[str]) -> list[Callable[[Any], Any]]:
+    return [
+        click.option(
             "--root",
             type=click.Path(file_okay=False, path_type=Path),
             default=Path("."),
             show_default=True,
             help="The policy repository.",
-        )(func)
-        func = click.option(
+        ),
+        click.option(
             "--format",
             "fmt",
             type=click.Choice(formats),
             default=formats[0],
             show_default=True,
             help="Output format.",
-        )(func)
-        func = click.option("-q", "--quiet", is_flag=True, help="Print only problems.")(func)
-        func = click.option("--no-color", is_flag=True, help="Never colour (also: NO_COLOR).")(func)
-        return click.option(
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="Print only problems."),
+        click.option("--no-color", is_flag=True, help="Never colour (also: NO_COLOR)."),
+        click.option(
             "--max-errors",
             type=click.IntRange(1),
             default=20,
             show_default=True,
             help="Show at most this many diagnostics.",
-        )(func)
+        ),
+    ]
 
-    return decorate
+
+@contextmanager
+def user_errors(out: Output) -> Iterator[None]:
+    """A CompileError inside becomes its diagnostics and exit 2."""
+    try:
+        yield
+    except CompileError as exc:
+        fail(out, exc)
 
 
 def make_output(fmt: str, quiet: bool, no_color: bool, max_errors: int) -> Output:
@@ -205,25 +248,24 @@ def compile_command(
     upgrade: bool,
     strict: bool,
     agents: tuple[str, ...],
-    root: Path,
-    fmt: str,
-    quiet: bool,
-    no_color: bool,
-    max_errors: int,
+    common: Common,
 ) -> None:
     """Render rendered/<env>/openclaw.json and its lock for each environment."""
-    out = make_output(fmt, quiet, no_color, max_errors)
+    out = common.out
     if agents and not upgrade:
         raise click.UsageError("AGENT arguments go with --upgrade")
     options = api.CompileOptions(
-        root=root, envs=envs, check=check, upgrade=upgrade, upgrade_agents=agents, strict=strict
+        root=common.root,
+        envs=envs,
+        check=check,
+        upgrade=upgrade,
+        upgrade_agents=agents,
+        strict=strict,
     )
-    try:
+    with user_errors(out):
         result = api.compile_project(options)
-    except CompileError as exc:
-        fail(out, exc)
     out.diagnostics(result.warnings)
-    out.result(_compile_json(result) if fmt == "json" else _summary(result, check))
+    out.result(_compile_json(result) if out.format == "json" else _summary(result, check))
     assert result.report is not None
     raise SystemExit(EXIT_CHANGES if check and result.report.changed else EXIT_OK)
 
@@ -234,17 +276,13 @@ def compile_command(
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @common_options(("text", "json", "github"))
-def validate_command(
-    strict: bool, root: Path, fmt: str, quiet: bool, no_color: bool, max_errors: int
-) -> None:
+def validate_command(strict: bool, common: Common) -> None:
     """Check every policy file and resolve every chain; write nothing."""
-    out = make_output(fmt, quiet, no_color, max_errors)
-    try:
-        result = api.validate_project(root, strict=strict)
-    except CompileError as exc:
-        fail(out, exc)
+    out = common.out
+    with user_errors(out):
+        result = api.validate_project(common.root, strict=strict)
     out.diagnostics(result.warnings)
-    if fmt == "json":
+    if out.format == "json":
         out.result(_compile_json(result))
     else:
         agents = sum(len(r.agents) for r in result.resolutions.values())
@@ -272,21 +310,19 @@ def validate_command(
 def explain_command(
     agent: str,
     envs: tuple[str, ...],
-    root: Path,
-    fmt: str,
-    quiet: bool,
-    no_color: bool,
-    max_errors: int,
+    common: Common,
 ) -> None:
     """Show an agent's merged constraints, ranked candidates, chain and every rejection."""
     from . import explainer
 
-    out = make_output(fmt, quiet, no_color, max_errors)
-    try:
-        explanations = explainer.explain(root, agent, envs)
-    except CompileError as exc:
-        fail(out, exc)
-    text = explainer.to_json(explanations) if fmt == "json" else explainer.format_text(explanations)
+    out = common.out
+    with user_errors(out):
+        explanations = explainer.explain(common.root, agent, envs)
+    text = (
+        explainer.to_json(explanations)
+        if out.format == "json"
+        else explainer.format_text(explanations)
+    )
     click.echo(text, nl=False)
     failed = any(e.report is None or e.report.result is None for e in explanations)
     raise SystemExit(EXIT_USER if failed else EXIT_OK)

@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from . import api
-from .cli import EXIT_CHANGES, EXIT_OK, common_options, fail, make_output
-from .diagnostics import CompileError
+from .cli import EXIT_CHANGES, EXIT_OK, Common, common_options, user_errors
 
 FORMATS = ("text", "markdown", "json")
 
@@ -48,28 +47,22 @@ def diff(
     against: str | None,
     against_dir: Path | None,
     exit_code: bool,
-    root: Path,
-    fmt: str,
-    quiet: bool,
-    no_color: bool,
-    max_errors: int,
+    common: Common,
 ) -> None:
     """Show what the working tree changes in rendered configs: agents first, then fields."""
     from . import diffreport
 
     del exit_code  # always git-style: 1 when anything differs
-    out = make_output(fmt, quiet, no_color, max_errors)
+    out = common.out
     if against is not None and against_dir is not None:
         raise click.UsageError("--against and --against-dir exclude each other")
-    options = api.DiffOptions(root, envs, against, against_dir)
-    try:
+    options = api.DiffOptions(common.root, envs, against, against_dir)
+    with user_errors(out):
         report = api.diff_project(options)
-    except CompileError as exc:
-        fail(out, exc)
     formatter = {"json": diffreport.format_json, "markdown": diffreport.format_markdown}
     if report.notes:
         click.echo("\n".join(report.notes), err=True)
-    out.result(formatter.get(fmt, diffreport.format_text)(report))
+    out.result(formatter.get(out.format, diffreport.format_text)(report))
     raise SystemExit(EXIT_CHANGES if report.changed else EXIT_OK)
 
 
@@ -95,24 +88,18 @@ def promote(
     source: str,
     target: str,
     agents: tuple[str, ...],
-    root: Path,
-    fmt: str,
-    quiet: bool,
-    no_color: bool,
-    max_errors: int,
+    common: Common,
 ) -> None:
     """Copy FROM's resolved chains into TO's lock, re-render TO, show the diff."""
     from . import diffreport, promoter
 
-    out = make_output(fmt, quiet, no_color, max_errors)
-    try:
-        result = api.promote_project(root, source, target, agents)
-    except CompileError as exc:
-        fail(out, exc)
+    out = common.out
+    with user_errors(out):
+        result = api.promote_project(common.root, source, target, agents)
     out.diagnostics(result.warnings)
     formatter = {"json": diffreport.format_json, "markdown": diffreport.format_markdown}
-    click.echo(promoter.format_summary(result.promotion), err=fmt != "text")
-    out.result(formatter.get(fmt, diffreport.format_text)(result.diff))
+    click.echo(promoter.format_summary(result.promotion), err=out.format != "text")
+    out.result(formatter.get(out.format, diffreport.format_text)(result.diff))
     raise SystemExit(EXIT_OK)
 
 
@@ -143,22 +130,16 @@ Examples:
 def what_if(
     removals: tuple[str, ...],
     envs: tuple[str, ...],
-    root: Path,
-    fmt: str,
-    quiet: bool,
-    no_color: bool,
-    max_errors: int,
+    common: Common,
 ) -> None:
     """Impact of losing a vendor, a provider or models: who falls back, who is left with none."""
     from . import whatif
 
-    out = make_output(fmt, quiet, no_color, max_errors)
-    try:
-        report = whatif.what_if(root, whatif.parse_removals(removals), envs)
-    except CompileError as exc:
-        fail(out, exc)
+    out = common.out
+    with user_errors(out):
+        report = whatif.what_if(common.root, whatif.parse_removals(removals), envs)
     formatter = {"json": whatif.format_json, "markdown": whatif.format_markdown}
-    out.result(formatter.get(fmt, whatif.format_text)(report))
+    out.result(formatter.get(out.format, whatif.format_text)(report))
     raise SystemExit(EXIT_CHANGES if report.stranded else EXIT_OK)
 
 
