@@ -263,11 +263,16 @@ def promote_project(
     project = load_project(root)
     from_env, to_env = (select_environments(project, (name,))[0] for name in (source, target))
     from_lock = read_lock(root, from_env.name)
+    fresh = not from_lock.chains and from_env.spec.promote_from is None
+    if fresh:  # a new repo: nothing compiled yet; promote what FROM resolves to now
+        document = lockfile.build(resolve(project, from_env, {}), env_inputs(project, from_env))
+        from_lock = lockfile.parse(lockfile.serialize(document), lock_path(from_env.name))
     plan = promoter.promote(
         project, (from_env, from_lock), (to_env, read_lock(root, to_env.name)), agents
     )
     resolution, files = render_env(project, to_env, plan.chains)
-    before = gitref.read_directory(root / "rendered").files
+    rendered = root / "rendered"
+    before = gitref.read_directory(rendered).files if rendered.is_dir() else {}
     diff = differ.diff_files(
         f"rendered/{to_env.name} before the promotion",
         before,
@@ -276,7 +281,11 @@ def promote_project(
         _agent_files(project),
     )
     found = [*project.warnings, *plan.warnings, *resolution.warnings]
-    if from_lock.inputs != env_inputs(project, from_env):
+    if fresh:
+        message = f"rendered/{from_env.name} has no lock yet; promoted a fresh resolution of it"
+        hint = f"hint: run clawpolicy compile to write rendered/{from_env.name} too"
+        found.append(warning("PC305", message, Span(lock_path(from_env.name)), hint))
+    elif from_lock.inputs != env_inputs(project, from_env):
         hint = f"hint: run clawpolicy compile --env {from_env.name} first, then promote"
         message = f"rendered/{from_env.name} is older than its policies; promoted what it holds"
         found.append(warning("PC305", message, Span(lock_path(from_env.name)), hint))

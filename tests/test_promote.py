@@ -249,3 +249,23 @@ def test_stale_source_is_promoted_as_committed_with_a_warning(cli: Cli, staged: 
         "warning[PC305]: rendered/staging is older than its policies; promoted what it holds"
         in result.stderr
     )
+
+
+def test_first_promotion_of_a_new_repo_needs_no_prior_compile(
+    make_project: Callable[..., Path], cli: Cli
+) -> None:
+    """A new repo whose prod promotes from staging: `compile` refuses until prod is promoted,
+    and nothing is rendered yet, so `promote` resolves staging itself (with a warning) instead
+    of asking for a lock that compile cannot write."""
+    root = make_project(two_env_files())
+    assert cli("compile", "--root", str(root)).exit_code == 2
+    result = promote(cli, root, "staging", "prod")
+    assert result.exit_code == 0, result.stderr
+    assert "PC305" in result.stderr and "no lock yet" in result.stderr
+    assert not (root / "rendered/staging").exists()  # promote writes only the target
+    assert cli("compile", "--root", str(root)).exit_code == 0
+    assert cli("compile", "--check", "--root", str(root)).exit_code == 0
+    staging, prod = (chains(lock_of(root, env)) for env in ("staging", "prod"))
+    assert {a: [r.split("/", 1)[1] for r in c] for a, c in prod.items()} == {
+        a: [r.split("/", 1)[1] for r in c] for a, c in staging.items()
+    }
