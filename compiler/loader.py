@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import catalog as catalog_mod
 from .diagnostics import CompileError, Diagnostic, Span, error, raise_if_errors, warning
+from .importers import guess_format
 from .project import Agent, Constraints, Environment, Project, Provider, Tier
 from .schemaerrors import diagnostics_from_validation
 from .spec import (
@@ -510,6 +511,18 @@ def _read_snapshot(reader: _Reader, path: Path, span: Span | None) -> Any:
         return catalog_mod.parse_snapshot(text)
     except ValidationError as exc:
         raw = json.loads(text, parse_float=Decimal)
+        native = guess_format(raw)
+        if native is not None:
+            reader.problems.append(
+                error(
+                    "PC110",
+                    f"catalog {shown} is a native {native} catalog, not a clawpolicy snapshot",
+                    span,
+                    f"hint: convert it: clawpolicy catalog import {shown} --format {native} "
+                    "--date YYYY-MM-DD -o <snapshot.json>, and list the snapshot instead",
+                )
+            )
+            return None
         notes = [f"note: {line}" for line in catalog_mod.describe_validation_error(exc, raw)]
         more = len(notes) - 10
         reader.problems.append(

@@ -1,6 +1,7 @@
 """Input specs and the loader's cross-file checks: accepted and rejected documents, each rejection
 asserted by code and span (file, line, column), never by prose."""
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -331,6 +332,26 @@ def test_catalog_with_a_wrong_type_is_PC110(make_project: Callable[..., Path]) -
     files["policies/catalogs/c.json"] = catalog_text([offer("p", "x/m", deprecated="yes")])
     [diag] = load_errors(make_project(files))
     assert (diag.code, diag.span and diag.span.path) == ("PC110", ENV)
+
+
+@pytest.mark.parametrize(
+    ("native", "fmt"),
+    [
+        pytest.param({"data": [{"id": "a/b", "pricing": {"prompt": "0"}}]}, "openrouter",
+                     id="openrouter-response"),
+        pytest.param({"gpt-x": {"litellm_provider": "openai", "mode": "chat"}}, "litellm",
+                     id="litellm-prices"),
+        pytest.param({"openai": {"id": "openai", "models": {}}}, "modelsdev", id="modelsdev-api"),
+    ],
+)  # fmt: skip
+def test_native_catalog_in_place_of_a_snapshot_says_how_to_import_it(
+    make_project: Callable[..., Path], native: dict[str, Any], fmt: str
+) -> None:
+    files = base()
+    files["policies/catalogs/c.json"] = json.dumps(native)
+    [diag] = load_errors(make_project(files))
+    assert (diag.code, diag.span and diag.span.path) == ("PC110", ENV)
+    assert f"catalog import policies/catalogs/c.json --format {fmt}" in diag.notes[0]
 
 
 # ------------------------------------------------------------------------ secrets

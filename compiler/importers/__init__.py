@@ -33,6 +33,28 @@ IMPORTERS: Mapping[str, Importer] = MappingProxyType(
 SINGLE_PROVIDER_FORMATS = frozenset({"openrouter", "infron"})
 MULTI_PROVIDER_FORMATS = frozenset({"modelsdev", "litellm"})
 
+
+def guess_format(document: Any) -> str | None:
+    """The native format a parsed catalog looks like, for hints; None when it is none of them.
+
+    Example:
+        >>> guess_format({"data": [{"id": "a/b", "pricing": {}}]}), guess_format({"x": 1})
+        ('openrouter', None)
+    """
+    if isinstance(document, dict) and isinstance(document.get("data"), list):
+        first = document["data"][0] if document["data"] else {}
+        is_infron = isinstance(first, dict) and "category_type" in first
+        return "infron" if is_infron else "openrouter"
+    if not isinstance(document, dict) or not document:
+        return None
+    values = [v for v in document.values() if isinstance(v, dict)]
+    if values and all("models" in v for v in values[:5]):
+        return "modelsdev"
+    if any("litellm_provider" in v for v in values[:20]):
+        return "litellm"
+    return None
+
+
 __all__ = [
     "IMPORTERS",
     "MULTI_PROVIDER_FORMATS",
@@ -40,4 +62,5 @@ __all__ = [
     "ImportOptions",
     "ImportResult",
     "Importer",
+    "guess_format",
 ]
