@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import jsontext
 from .catalog import json_ready
 from .diagnostics import CompileError, Span, error
 from .resolver import DEFAULT_KEY, IMAGE_KEY, TIER_KEY_PREFIX, ChainResult, Resolution
@@ -53,7 +54,7 @@ def build(resolution: Resolution, inputs: Mapping[str, str]) -> dict[str, Any]:
 
 
 def serialize(document: Mapping[str, Any]) -> str:
-    return json.dumps(json_ready(document), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(json_ready(document))
 
 
 def _refs(body: Any) -> tuple[str, ...]:

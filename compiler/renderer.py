@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from . import jsontext
 from .catalog import Offer, Price, json_ready
 from .diagnostics import CompileError, Span, error
 from .project import Project
@@ -215,7 +216,7 @@ def canonical_json(data: Any) -> str:
           "a": "x<y"
         }
     """
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(data)
 
 
 def merge_layer(document: Any, layer: Mapping[str, Any], path: str, where: str = "") -> list[str]:
