@@ -54,6 +54,7 @@ class _Reader:
         self.problems: list[Diagnostic] = []
         self.digests: dict[str, str] = {}
         self.agents_complete = True
+        self.warnings: list[Diagnostic] = []
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -163,6 +164,16 @@ def _load_agents(
             )
             continue
         teams[spec.team] = loaded.path
+        if Path(loaded.path).stem != spec.team:
+            reader.warnings.append(
+                warning(
+                    "PC117",
+                    f"team '{spec.team}' is defined in {loaded.path}",
+                    team_span,
+                    "hint: name the file after the team (a typo in team: changes which "
+                    "environments deploy its agents)",
+                )
+            )
         for agent_id, agent_spec in spec.agents.items():
             agent = _make_agent(reader, loaded, spec.team, agent_id, agent_spec)
             if agent is None:
@@ -246,8 +257,10 @@ def load_project(root: Path) -> Project:
     before = len(reader.problems)
     agents, teams = _load_agents(reader, policies, tiers)
     reader.agents_complete = len(reader.problems) == before
-    warnings: list[Diagnostic] = []
+    warnings = reader.warnings
     envs = _load_environments(reader, root, tiers, agents, teams, warnings)
+    _check_promotion_cycles(reader, envs)
+    _check_pin_providers(reader, agents, envs)
     templates = _load_templates(reader, root / "templates")
     raise_if_errors(reader.problems)
     return Project(
@@ -259,6 +272,48 @@ def load_project(root: Path) -> Project:
         templates,
         tuple(sorted(warnings, key=Diagnostic.sort_key)),
     )
+
+
+def _check_pin_providers(
+    reader: _Reader, agents: Mapping[str, Agent], envs: Mapping[str, Environment]
+) -> None:
+    """A pin's provider part that is no provider anywhere but close to one is a typo: without
+    this check the pin would quietly match the model on another provider."""
+    known = sorted({p.id for env in envs.values() for p in env.providers})
+    for agent in agents.values():
+        head = (agent.spec.pin or "").partition("/")[0]
+        if not agent.spec.pin or head in known:
+            continue
+        close = difflib.get_close_matches(head, known, n=1, cutoff=0.75)
+        if close:
+            reader.problems.append(
+                error(
+                    "PC115",
+                    f"pin '{agent.spec.pin}' names unknown provider '{head}'",
+                    agent.spans.get("pin", agent.span),
+                    f"hint: did you mean '{close[0]}'?",
+                    f"note: providers: {', '.join(known)}",
+                )
+            )
+
+
+def _check_promotion_cycles(reader: _Reader, envs: Mapping[str, Environment]) -> None:
+    """`promote_from` must end at an environment that resolves on its own."""
+    for name, env in envs.items():
+        seen = [name]
+        current = env.spec.promote_from
+        while current is not None and current in envs and current not in seen:
+            seen.append(current)
+            current = envs[current].spec.promote_from
+        if current == name:
+            reader.problems.append(
+                error(
+                    "PC118",
+                    f"promote_from forms a cycle: {' <- '.join([*seen, name])}",
+                    env.spans.get("promote_from", env.span),
+                    "hint: one environment of the chain must resolve on its own",
+                )
+            )
 
 
 def _load_templates(reader: _Reader, folder: Path) -> dict[str, str]:
@@ -345,6 +400,27 @@ def _make_environment(
             error("PC108", "an environment cannot promote from itself", spans.get("promote_from"))
         )
     agent_ids = _deployed_agents(spec, smap, agents, teams, warnings)
+    if not agent_ids and reader.agents_complete:
+        reader.problems.append(
+            error(
+                "PC116",
+                f"environment '{spec.environment}' deploys no agents",
+                spans.get("teams", span),
+                "note: OpenClaw rejects a config whose agents.entries is empty",
+                f"note: teams: {', '.join(spec.teams) or '(none)'}; "
+                f"known teams: {', '.join(sorted(teams)) or '(none)'}",
+            )
+        )
+    if Path(loaded.path).stem != spec.environment:
+        warnings.append(
+            warning(
+                "PC117",
+                f"environment '{spec.environment}' is defined in {loaded.path}",
+                span,
+                f"note: its output goes to rendered/{spec.environment}/",
+                "hint: name the file after the environment, or the environment after the file",
+            )
+        )
     # with a broken team file the agent set is incomplete: do not pile errors on top of it
     if (
         spec.system_agent is not None
@@ -463,11 +539,25 @@ def _load_catalogs(
     paths = []
     for index, relative in enumerate(loaded.spec.catalogs):
         span = loaded.source_map.values.get(("catalogs", index), spans.get("catalogs"))
-        path = root / "policies" / relative
+        path = (root / "policies" / relative).resolve()
+        if not path.is_relative_to(root):
+            reader.problems.append(
+                error(
+                    "PC110",
+                    f"catalog {relative} is outside the policy repository",
+                    span,
+                    "note: a pinned catalog is committed with the policies, so every checkout "
+                    "compiles the same way; copy it under policies/catalogs/",
+                )
+            )
+            continue
+        rel = reader.rel(path)
+        if rel in paths:
+            reader.problems.append(error("PC111", f"catalog {rel} is listed twice", span))
+            continue
         snapshot = _read_snapshot(reader, path, span)
         if snapshot is None:
             continue
-        rel = reader.rel(path) if path.resolve().is_relative_to(root) else str(path)
         paths.append(rel)
         dates.append(snapshot.date)
         for spec in snapshot.offers:
@@ -495,13 +585,12 @@ def _load_catalogs(
 
 
 def _read_snapshot(reader: _Reader, path: Path, span: Span | None) -> Any:
-    inside = path.resolve().is_relative_to(reader.root)
-    shown = reader.rel(path.resolve()) if inside else path.as_posix()
+    shown = reader.rel(path)  # the caller made sure it is inside the repository
     if not path.is_file():
         notes = ["note: catalog paths are relative to policies/"]
-        relative = path.relative_to(reader.root / "policies")
-        if relative.parts[:1] == ("policies",) and (reader.root / relative).is_file():
-            notes.append(f"hint: did you mean '{relative.relative_to('policies').as_posix()}'?")
+        doubled = reader.root / "policies" / "policies"
+        if path.is_relative_to(doubled) and (doubled.parent / path.relative_to(doubled)).is_file():
+            notes.append(f"hint: did you mean '{path.relative_to(doubled).as_posix()}'?")
         reader.problems.append(error("PC110", f"catalog {shown} not found", span, *notes))
         return None
     text = reader.read_text(path, span)

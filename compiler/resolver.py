@@ -99,6 +99,7 @@ class _EnvResolver:
         self.env = env
         self.locked = locked
         self.offers = env.catalog.for_providers(p.id for p in env.providers)
+        self.offer_by_ref = {o.ref: o for o in self.offers}
         self.rankings: dict[tuple[Any, ...], Ranking] = {}
         self.merged: dict[tuple[Any, ...], Merged] = {}
         self.problems: list[Diagnostic] = []
@@ -212,7 +213,7 @@ class _EnvResolver:
     def _find_pin(self, pin: str) -> Offer | None:
         """A pin is `<provider>/<model id>`; where this environment lacks that provider, the
         same model id on the environment's providers (in provider order) is taken."""
-        by_ref = {o.ref: o for o in self.offers}
+        by_ref = self.offer_by_ref
         if pin in by_ref:
             return by_ref[pin]
         head, _, rest = pin.partition("/")

@@ -15,6 +15,13 @@ KINDS: dict[str, Any] = {
     "catalog": CatalogSpec,
 }
 SCHEMA_URI = "https://json-schema.org/draft/2020-12/schema"
+# Which file a document is: environments may carry `tiers:` overrides, so a tiers file is one
+# with `tiers` and without `environment`.
+_KIND_TEST: dict[str, Any] = {
+    "environment": {"required": ["environment"]},
+    "team": {"required": ["team"]},
+    "tiers": {"required": ["tiers"], "not": {"required": ["environment"]}},
+}
 
 
 def policy_schema(kind: str = "all") -> dict[str, Any]:
@@ -37,7 +44,7 @@ def policy_schema(kind: str = "all") -> dict[str, Any]:
         defs[KINDS[name].__name__] = schema
         branches.append(
             {
-                "if": {"required": [name]},
+                "if": _KIND_TEST[name],
                 "then": {"$ref": f"#/$defs/{KINDS[name].__name__}"},
             }
         )

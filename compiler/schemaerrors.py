@@ -66,7 +66,8 @@ def _message(
     elif kind == "value_error":
         message = str(ctx.get("error", message))
     where = ".".join(str(p) for p in doc_path)
-    return "PC103", f"{where}: {message}" if where else message, ()
+    code = "PC109" if message.startswith("invalid glob") else "PC103"
+    return code, f"{where}: {message}" if where else message, ()
 
 
 def diagnostics_from_validation(

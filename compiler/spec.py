@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,6 +21,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     Tag,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -84,9 +86,42 @@ def _to_decimal(value: Any) -> Any:
     return value
 
 
-TokenCount = Annotated[StrictInt, BeforeValidator(parse_token_count), Field(ge=0)]
-Money = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0)]
-Glob = Annotated[StrictStr, Field(min_length=1)]
+TokenCount = Annotated[
+    StrictInt,
+    BeforeValidator(parse_token_count),
+    Field(ge=0),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": _SIZE_RE.pattern},
+            ],
+            "description": "tokens: an integer or a number with a k/m suffix (128k, 1m)",
+        }
+    ),
+]
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_to_decimal),
+    Field(ge=0, allow_inf_nan=False),
+    WithJsonSchema({"type": "number", "minimum": 0}),
+]
+
+
+def _check_glob(pattern: str) -> str:
+    """Reject a glob whose `[` never closes: fnmatch would silently match it literally."""
+    depth = 0
+    for char in pattern:
+        if char == "[":
+            depth += 1
+        elif char == "]" and depth:
+            depth -= 1
+    if depth:
+        raise ValueError(f"invalid glob {pattern!r}: '[' is never closed")
+    return pattern
+
+
+Glob = Annotated[StrictStr, Field(min_length=1), AfterValidator(_check_glob)]
 
 
 class Spec(BaseModel):
@@ -198,7 +233,7 @@ POLICY_FILE_SPECS: dict[str, type[Spec]] = {
 
 # --------------------------------------------------------------------------- catalog snapshots
 
-Price = Decimal | Literal["variable"]
+Price = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | Literal["variable"]
 
 
 class OfferPriceSpec(Spec):
