@@ -135,7 +135,9 @@ def test_openrouter_sentinels() -> None:
     ids = {model_id for _, model_id in offers}
     raw = native("openrouter-models-2026-06-16.json")["data"]
     moving = {i for (_, i), o in offers.items() if o.moving_alias}
-    assert moving == {i for i in ids if i.startswith("~")} and len(moving) == 9
+    assert moving == {i for i in ids if i.startswith(("~", "openrouter/"))}
+    assert len({i for i in moving if i.startswith("~")}) == 9
+    assert {"openrouter/auto", "openrouter/free"} <= moving  # routers pick a model per request
     free = {m["id"] for m in raw if m["id"].endswith(":free")}
     assert len(free) == 22 and free <= ids  # kept as offers of their own
     assert {"nvidia/nemotron-3-ultra-550b-a55b", "nvidia/nemotron-3-ultra-550b-a55b:free"} <= ids

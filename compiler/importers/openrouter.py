@@ -5,8 +5,9 @@ Every entry becomes an offer of one provider (`--provider`, default "openrouter"
 * prices are decimal strings in USD per token: `Decimal(text) * 1_000_000`, exact;
   `"-1"` is the variable (router) price, `"0"` is free, `""` is unknown;
 * `:free` ids are offers of their own (they share `canonical_slug` with the paid model);
-* `~vendor/...-latest` ids move over time: imported with `moving_alias: true` (listed, diffed,
-  never chosen); when `alias_target.slug` names a concrete id the catalog does not list, that id
+* `~vendor/...-latest` ids move over time, and OpenRouter's own routers (`openrouter/auto`,
+  `openrouter/free`, ...) pick a model per request: both are imported with `moving_alias: true`
+  (listed, diffed, never chosen); when `alias_target.slug` names a concrete id the catalog does not list, that id
   is imported too;
 * context is conservative: `min(context_length, top_provider.context_length)` ignoring
   null and 0; max output is `top_provider.max_completion_tokens`;
@@ -46,6 +47,7 @@ from .offers import (
 )
 
 FORMAT_NAME = "openrouter"
+ROUTER_PREFIX = "openrouter/"
 _SLUG_DATE = re.compile(r"-(\d{4})(\d{2})(\d{2})$")
 
 
@@ -100,6 +102,9 @@ def _import_entry(
         collector.skip(skip)
         return
     name = read(entry, "name", "str", where) or raw_id
+    if raw_id.startswith(ROUTER_PREFIX):  # auto, free, fusion...: a different model per request
+        collector.add({**_offer(entry, where, provider, raw_id, name), "moving_alias": True}, where)
+        return
     if not raw_id.startswith("~"):
         collector.add(_offer(entry, where, provider, raw_id, name), where)
         return
