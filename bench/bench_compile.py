@@ -34,7 +34,10 @@ def generate(root: Path, agents: int, teams: int) -> None:
     env_dir.mkdir(parents=True)
     for source in sorted((REPO / "policies" / "environments").glob("*.yaml")):
         lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
-        kept = [line for line in lines if not line.startswith(("system_agent:", "budget:"))]
+        kept = [
+            line for line in lines if not line.startswith(("system_agent:", "budget:", "teams:"))
+        ]
+        kept.append('teams: ["*"]\n')
         (env_dir / source.name).write_text("".join(kept), encoding="utf-8")
     shutil.copytree(REPO / "templates", root / "templates")
     shutil.copy(REPO / "policies" / "tiers.yaml", root / "policies" / "tiers.yaml")

@@ -114,7 +114,10 @@ def parse_snapshot(text: str) -> CatalogSpec:
         ValueError: not JSON.
         pydantic.ValidationError: not a valid snapshot.
     """
-    raw = json.loads(text, parse_float=Decimal)
+    try:
+        raw = json.loads(text, parse_float=Decimal)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     return CatalogSpec.model_validate(raw)
 
 

@@ -10,6 +10,7 @@ Results go to stdout, diagnostics to stderr. Colour only on a terminal, never wi
 --no-color.
 """
 
+import dataclasses
 import functools
 import json
 import os
@@ -37,12 +38,13 @@ class Output:
     quiet: bool = False
     color: bool = False
     max_errors: int = 20
+    path_prefix: str = ""  # the policy repo's folder within the git repository (annotations)
 
     def diagnostics(self, items: Sequence[Diagnostic]) -> None:
         if not items:
             return
         if self.format == "github":
-            text = diagnostics.format_github(items)
+            text = diagnostics.format_github(items, self.path_prefix)
         elif self.format == "json":
             return  # json reports carry their diagnostics on stdout
         else:
@@ -54,8 +56,26 @@ class Output:
             click.echo(text, nl=not text.endswith("\n"))
 
 
+def annotation_prefix(root: Path) -> str:
+    """Where the policy repo sits inside the checkout GitHub annotates ("" at its top).
+
+    GitHub resolves annotation paths against GITHUB_WORKSPACE; elsewhere the git top level
+    (the nearest folder with a .git) stands in for it.
+    """
+    root = root.resolve()
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if workspace:
+        base = Path(workspace).resolve()
+    else:
+        base = next((p for p in (root, *root.parents) if (p / ".git").exists()), root)
+    if not root.is_relative_to(base) or root == base:
+        return ""
+    return root.relative_to(base).as_posix() + "/"
+
+
 def _use_color(no_color: bool) -> bool:
-    return not no_color and "NO_COLOR" not in os.environ and sys.stderr.isatty()
+    # no-color.org: only a non-empty NO_COLOR turns colour off
+    return not no_color and not os.environ.get("NO_COLOR") and sys.stderr.isatty()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +102,8 @@ def common_options(formats: Sequence[str]) -> Callable[[Any], Any]:
             **kwargs: Any,
         ) -> Any:
             out = make_output(fmt, quiet, no_color, max_errors)
+            if fmt == "github":
+                out = dataclasses.replace(out, path_prefix=annotation_prefix(root))
             return func(*args, common=Common(root, out), **kwargs)
 
         for option in reversed(_common_option_list(formats)):
@@ -264,9 +286,18 @@ def compile_command(
     )
     with user_errors(out):
         result = api.compile_project(options)
-    out.diagnostics(result.warnings)
-    out.result(_compile_json(result) if out.format == "json" else _summary(result, check))
     assert result.report is not None
+    stale = [
+        diagnostics.error(
+            "PC305",
+            f"{path} is out of date",
+            diagnostics.Span(path),
+            "hint: run clawpolicy compile and commit rendered/",
+        )
+        for path in (result.report.changed if check else ())
+    ]
+    out.diagnostics([*result.warnings, *(stale if out.format == "github" else ())])
+    out.result(_compile_json(result) if out.format == "json" else _summary(result, check))
     raise SystemExit(EXIT_CHANGES if check and result.report.changed else EXIT_OK)
 
 

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from .catalog import describe_validation_error, parse_snapshot, serialize_snapshot
 from .diagnostics import CompileError, Span, error, format_text
-from .importers import IMPORTERS, MULTI_PROVIDER_FORMATS, ImportOptions, ImportResult
+from .importers import IMPORTERS, MULTI_PROVIDER_FORMATS, ImportOptions, ImportResult, guess_format
 
 EXIT_OK, EXIT_CHANGES, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
 FORMATS = tuple(sorted(IMPORTERS))
@@ -230,6 +230,8 @@ def _read_json(path: Path) -> Any:
     except json.JSONDecodeError as exc:
         span = Span(str(path), exc.lineno, exc.colno)
         raise CompileError((error("PC501", f"not valid JSON: {exc.msg}", span),)) from None
+    except RecursionError:
+        raise CompileError((error("PC501", "JSON nested too deeply", Span(str(path))),)) from None
 
 
 def _read_snapshot(path: Path) -> Any:
@@ -239,7 +241,18 @@ def _read_snapshot(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise _usage(str(path), f"cannot read the file: {exc}") from None
     except ValidationError as exc:
-        lines = describe_validation_error(exc, json.loads(text))
+        raw = json.loads(text)
+        native = guess_format(raw)
+        if native is not None:
+            hint = f"hint: convert it first: clawpolicy catalog import {path} --format {native}"
+            raise CompileError(
+                (
+                    error(
+                        "PC110", f"a native {native} catalog, not a snapshot", Span(str(path)), hint
+                    ),
+                )
+            ) from None
+        lines = describe_validation_error(exc, raw)
         notes = tuple(f"note: {line}" for line in lines)
         raise CompileError(
             (error("PC110", "not a valid catalog snapshot", Span(str(path)), *notes),)

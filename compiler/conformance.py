@@ -6,6 +6,7 @@ template-wrapped JSON, so a template cannot undo them.
 """
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,6 +50,36 @@ def iter_refs(config: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield from _chain_refs(f"agents.entries.{agent_id}.model", entry["model"])
 
 
+# Shapes of real credentials; a rendered config is committed, so none may end up in it.
+SECRET_SHAPES = (
+    ("API key", re.compile(r"\bsk-(?:or-v1-|ant-|proj-)?[A-Za-z0-9_-]{20,}")),
+    ("AWS access key", re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
+    ("GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}")),
+    ("Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
+    ("password in a URL", re.compile(r"://[^/\s:@]+:[^/\s@]+@")),
+)
+
+
+_ANY_SECRET = re.compile("|".join(shape.pattern for _, shape in SECRET_SHAPES))
+
+
+def iter_secrets(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """(json path, kind) of every string that looks like a credential.
+
+    Example:
+        >>> list(iter_secrets({"a": ["https://u:pw@h/x", "sk-" + "x" * 24, "${KEY}"]}))
+        [('a[0]', 'password in a URL'), ('a[1]', 'API key')]
+    """
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from iter_secrets(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from iter_secrets(item, f"{where}[{index}]")
+    elif isinstance(value, str) and _ANY_SECRET.search(value):
+        yield where, next(name for name, shape in SECRET_SHAPES if shape.search(value))
+
+
 def check(text: str, path: str) -> list[Diagnostic]:
     """Every problem of one rendered file (an empty list when it is fine)."""
     config = json.loads(text)
@@ -79,6 +110,15 @@ def check(text: str, path: str) -> list[Diagnostic]:
                     span,
                 )
             )
+    found.extend(
+        error(
+            "PC107",
+            f"{where} looks like a literal secret ({kind}); it is not shown",
+            span,
+            "hint: reference secrets through env SecretRefs or ${VAR}, never literally",
+        )
+        for where, kind in iter_secrets(config)
+    )
     if not (config.get("gateway") or {}).get("mode"):
         found.append(
             error(

@@ -155,18 +155,19 @@ def _github_escape(text: str, is_property: bool = False) -> str:
     return text
 
 
-def format_github(diagnostics: Iterable[Diagnostic]) -> str:
-    """GitHub Actions workflow commands, one annotation per diagnostic.
+def format_github(diagnostics: Iterable[Diagnostic], prefix: str = "") -> str:
+    """GitHub Actions workflow commands, one annotation per diagnostic; `prefix` turns
+    policy-repo paths into repository paths (a policy repo may live in a subfolder).
 
     Example:
-        >>> print(format_github([warning("PC203", "short chain", Span("p.yaml", 2, 3))]))
-        ::warning file=p.yaml,line=2,col=3,title=PC203::short chain
+        >>> print(format_github([warning("PC203", "short chain", Span("p.yaml", 2, 3))], "ops/"))
+        ::warning file=ops/p.yaml,line=2,col=3,title=PC203::short chain
     """
     lines = []
     for diag in diagnostics:
         props = []
         if diag.span:
-            props.append(f"file={_github_escape(diag.span.path, True)}")
+            props.append(f"file={_github_escape(prefix + diag.span.path, True)}")
             if diag.span.line > 0:
                 props.append(f"line={diag.span.line},col={diag.span.column}")
         props.append(f"title={diag.code}")

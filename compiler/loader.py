@@ -274,6 +274,11 @@ def load_project(root: Path) -> Project:
     )
 
 
+def _some(names: list[str], shown: int = 8) -> str:
+    more = f" ... and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def _check_pin_providers(
     reader: _Reader, agents: Mapping[str, Agent], envs: Mapping[str, Environment]
 ) -> None:
@@ -408,7 +413,7 @@ def _make_environment(
                 spans.get("teams", span),
                 "note: OpenClaw rejects a config whose agents.entries is empty",
                 f"note: teams: {', '.join(spec.teams) or '(none)'}; "
-                f"known teams: {', '.join(sorted(teams)) or '(none)'}",
+                f"known teams: {_some(sorted(teams)) or '(none)'}",
             )
         )
     if Path(loaded.path).stem != spec.environment:

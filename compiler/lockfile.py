@@ -88,7 +88,7 @@ def parse(text: str, path: str) -> Lock:
                 costs[agent_id] = str(body["monthly_cost"])
         inputs = {str(k): str(v) for k, v in doc.get("inputs", {}).items()}
         return Lock(str(doc.get("environment", "")), chains, costs, inputs)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         raise CompileError(
             (
                 error(

@@ -188,7 +188,22 @@ def parse_rendered(raw: str, path: str) -> Any:
         CompileError: PC302 when the text is not JSON.
     """
     try:
-        return json.loads(raw)
+        return json.loads(raw, object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError as exc:
+        raise CompileError(
+            (
+                error(
+                    "PC302",
+                    f"rendered template has duplicate key {exc.args[0]!r}",
+                    Span(path),
+                    "note: JSON readers keep only one of them; OpenClaw would see the last",
+                ),
+            )
+        ) from None
+    except RecursionError:
+        raise CompileError(
+            (error("PC302", "rendered template nests too deeply", Span(path)),)
+        ) from None
     except json.JSONDecodeError as exc:
         lines = raw.splitlines()
         excerpt = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
@@ -204,6 +219,19 @@ def parse_rendered(raw: str, path: str) -> Any:
                 ),
             )
         ) from None
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKeyError(key)
+        found[key] = value
+    return found
 
 
 def canonical_json(data: Any) -> str:

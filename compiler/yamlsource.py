@@ -61,6 +61,15 @@ class SourceDoc:
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
+def _is_merge_key(event: Any) -> bool:
+    return (
+        isinstance(event, yaml.ScalarEvent)
+        and event.value == "<<"
+        and not event.style
+        and event.tag in (None, "tag:yaml.org,2002:merge")
+    )
+
+
 class _Builder:
     """Builds Python data and spans straight from libyaml's event stream.
 
@@ -152,10 +161,14 @@ class _Builder:
 
     def mapping(self, where: Path | None) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
+        merges: list[tuple[Any, Span]] = []
         loader = self.loader
         while not loader.check_event(yaml.MappingEndEvent):
             key_event = loader.get_event()
             key_span = self.span(key_event)
+            if _is_merge_key(key_event):
+                merges.append((self.value(loader.get_event(), None), key_span))
+                continue
             key = self.value(key_event, None)
             value_event = loader.get_event()
             try:
@@ -182,7 +195,26 @@ class _Builder:
             self.keys[(*where, key)] = key_span
             result[key] = self.value(value_event, (*where, key))
         loader.get_event()
+        for merged, span in merges:
+            self._merge(result, merged, span, where)
         return result
+
+    def _merge(self, result: dict[Any, Any], merged: Any, span: Span, where: Path | None) -> None:
+        """YAML merge keys (`<<: *defaults`): keys written here win, then earlier merges."""
+        sources = merged if isinstance(merged, list) else [merged]
+        if not all(isinstance(source, dict) for source in sources):
+            self.problems.append(
+                error("PC001", "a merge key (<<) takes a mapping or a list of mappings", span)
+            )
+            return
+        for source in sources:
+            for key, value in source.items():
+                if key in result:
+                    continue
+                result[key] = value
+                if where is not None:  # merged values point at the `<<` that brought them
+                    self.keys[(*where, key)] = span
+                    self.values[(*where, key)] = span
 
 
 def parse(text: str, path: str) -> SourceDoc:
@@ -207,6 +239,8 @@ def parse(text: str, path: str) -> SourceDoc:
         raise CompileError((error("PC001", f"YAML syntax error: {message}", span),)) from None
     except yaml.YAMLError as exc:
         raise CompileError((error("PC001", f"YAML error: {exc}", Span(path)),)) from None
+    except RecursionError:
+        raise CompileError((error("PC001", "YAML nested too deeply", Span(path)),)) from None
     finally:
         loader.dispose()
     if builder.problems:

@@ -319,7 +319,8 @@ def _stderr_on_a_terminal(args: list[str], env: dict[str, str]) -> str:
         pytest.param([], {}, True, id="terminal-colours"),
         pytest.param(["--no-color"], {}, False, id="no-color-flag"),
         pytest.param([], {"NO_COLOR": "1"}, False, id="NO_COLOR"),
-        pytest.param([], {"NO_COLOR": ""}, False, id="NO_COLOR-empty"),
+        # no-color.org: only a NO_COLOR that is present and not empty turns colour off
+        pytest.param([], {"NO_COLOR": ""}, True, id="NO_COLOR-empty"),
     ],
 )
 def test_colour_only_on_a_terminal_without_no_color(

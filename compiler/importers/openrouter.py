@@ -7,8 +7,8 @@ Every entry becomes an offer of one provider (`--provider`, default "openrouter"
 * `:free` ids are offers of their own (they share `canonical_slug` with the paid model);
 * `~vendor/...-latest` ids move over time, and OpenRouter's own routers (`openrouter/auto`,
   `openrouter/free`, ...) pick a model per request: both are imported with `moving_alias: true`
-  (listed, diffed, never chosen); when `alias_target.slug` names a concrete id the catalog does not list, that id
-  is imported too;
+  (listed, diffed, never chosen); when `alias_target.slug` names a concrete id the catalog
+  does not list, that id is imported too;
 * context is conservative: `min(context_length, top_provider.context_length)` ignoring
   null and 0; max output is `top_provider.max_completion_tokens`;
 * capabilities come from `supported_parameters` (`tools`, `reasoning`, `structured_outputs`

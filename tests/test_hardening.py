@@ -1,0 +1,107 @@
+"""Inputs a reviewer used to break the compiler: each is now refused with exit 2 and a
+diagnostic (never a traceback), or handled, and the fix would show if it regressed."""
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler.yamlsource import parse
+from tests.conftest import offer
+from tests.test_resolver import CATALOG, ENV, TEAM, repo_files
+
+Cli = Callable[..., Any]
+Build = Callable[..., Path]
+
+
+def files(**changes: str) -> dict[str, str]:
+    return repo_files([offer("p", "x/m"), offer("p", "y/n")], **changes)
+
+
+def test_deeply_nested_yaml_is_PC001_not_a_traceback(make_project: Build, cli: Cli) -> None:
+    project = files()
+    project[TEAM] += "".join(f"{'  ' * (i + 2)}k{i}:\n" for i in range(3000)) + "  " * 3002 + "x\n"
+    result = cli("validate", "--root", str(make_project(project)))
+    assert result.exit_code == 2 and "PC001" in result.stderr, result.stderr
+
+
+def test_deeply_nested_catalog_is_PC110_not_a_traceback(make_project: Build, cli: Cli) -> None:
+    project = files()
+    project[CATALOG] = "[" * 100_000 + "]" * 100_000
+    result = cli("validate", "--root", str(make_project(project)))
+    assert result.exit_code == 2 and "PC110" in result.stderr, result.stderr
+
+
+def test_yaml_merge_keys_work_and_explicit_keys_win() -> None:
+    doc = parse("d: &d {tier: t, fallbacks: 1}\na:\n  <<: *d\n  fallbacks: 2\n", "x.yaml")
+    assert doc.data["a"] == {"fallbacks": 2, "tier": "t"}
+    assert doc.source_map.values[("a", "tier")].line == 3  # the `<<` that brought it
+
+
+def test_duplicate_key_in_a_template_is_PC302(make_project: Build, cli: Cli) -> None:
+    project = files()
+    project["templates/openclaw.json.j2"] = (
+        '{"gateway": {"mode": "local", "mode": "remote"}, '
+        '"models": {{ models | tojson }}, "agents": {{ agents | tojson }}}'
+    )
+    root = make_project(project)
+    result = cli("compile", "--root", str(root))
+    assert result.exit_code == 2 and "PC302" in result.stderr and "'mode'" in result.stderr
+    assert not (root / "rendered").exists()
+
+
+@pytest.mark.parametrize(
+    ("where", "secret"),
+    [
+        pytest.param("template", "sk-live0123456789abcdefghij", id="key-in-template"),
+        pytest.param("base_url", "https://user:hunter2pass@gw.example/v1", id="password-in-url"),
+    ],
+)
+def test_literal_secrets_never_reach_rendered(
+    make_project: Build, cli: Cli, where: str, secret: str
+) -> None:
+    project = files()
+    if where == "template":
+        project["templates/openclaw.json.j2"] = (
+            '{"gateway": {"mode": "local", "auth": {"token": "' + secret + '"}}, '
+            '"models": {{ models | tojson }}, "agents": {{ agents | tojson }}}'
+        )
+    else:
+        project[ENV] = project[ENV].replace("https://p.example/v1", secret)
+    root = make_project(project)
+    result = cli("compile", "--root", str(root))
+    assert result.exit_code == 2 and "PC107" in result.stderr
+    assert secret not in result.stdout + result.stderr
+    assert not (root / "rendered").exists()
+
+
+def _git_repo_with_policies_in(folder: str, make_project: Build, tmp_path: Path) -> Path:
+    top = tmp_path / "checkout"
+    make_project(files(agent="teir: t"), root=top / folder)
+    subprocess.run(["git", "init", "-q", str(top)], check=True)
+    return top
+
+
+def test_github_annotations_are_relative_to_the_repository(
+    make_project: Build, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    top = _git_repo_with_policies_in("ops/policy", make_project, tmp_path)
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    result = cli("validate", "--root", str(top / "ops/policy"), "--format", "github")
+    assert result.exit_code == 2
+    assert "::error file=ops/policy/policies/teams/team.yaml,line=6" in result.stderr
+
+
+def test_stale_outputs_are_annotated(make_project: Build, cli: Cli) -> None:
+    root = make_project(files())
+    assert cli("compile", "--root", str(root)).exit_code == 0
+    (root / "policies/tiers.yaml").write_text(
+        (root / "policies/tiers.yaml").read_text() + "    fallbacks: 0\n"
+    )
+    result = cli("compile", "--check", "--root", str(root), "--format", "github")
+    assert result.exit_code == 1
+    assert "::error file=rendered/e/openclaw.json,title=PC305::" in result.stderr
+    assert json.loads((root / "rendered/e/clawpolicy.lock.json").read_text())["agents"]
