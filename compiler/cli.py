@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__, api, diagnostics
+from .catalog import json_number
 from .diagnostics import CompileError, Diagnostic
 
 EXIT_OK, EXIT_CHANGES, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
@@ -233,7 +234,7 @@ def _compile_json(result: api.CompileResult) -> str:
             "environments": {
                 name: {
                     "agents": {k: list(v.refs) for k, v in res.agents.items()},
-                    "monthly_cost": str(res.total_cost),
+                    "monthly_cost": json_number(res.total_cost),
                 }
                 for name, res in result.resolutions.items()
             },

@@ -3,15 +3,14 @@ chosen chain and every rejected offer with its reasons. Pure; formats text and J
 """
 
 import difflib
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import api
+from . import api, jsontext
 from .catalog import Offer, json_ready
-from .constraints import provenance
+from .constraints import Source, provenance
 from .diagnostics import CompileError, error, format_text_one
 from .loader import load_project
 from .project import Project
@@ -81,27 +80,40 @@ def _offer_line(offer: Offer) -> str:
     )
 
 
-def _constraint_rows(report: SubjectReport) -> list[tuple[str, str, str]]:
+def _constraint_values(report: SubjectReport) -> dict[str, Any]:
+    """The merged constraints as typed values (None: not constrained)."""
     merged = report.merged
-    sources_of = provenance(report.subject.layers)
-    values = {
-        "requires": ", ".join(merged.requires) or "-",
-        "min_context": f"{merged.min_context:,}" if merged.min_context else "-",
-        "max_price.input": str(merged.max_input) if merged.max_input is not None else "-",
-        "max_price.output": str(merged.max_output) if merged.max_output is not None else "-",
-        "prefer": ", ".join(merged.prefer) or "-",
-        "avoid": ", ".join(merged.avoid) or "-",
+    return {
+        "requires": list(merged.requires),
+        "min_context": merged.min_context or None,
+        "max_price.input": merged.max_input,
+        "max_price.output": merged.max_output,
+        "prefer": list(merged.prefer),
+        "avoid": list(merged.avoid),
         "sort": merged.sort,
-        "fallbacks": str(merged.fallbacks),
+        "fallbacks": merged.fallbacks,
         "diversity": merged.diversity,
-        "thinking": merged.thinking or "-",
+        "thinking": merged.thinking,
     }
-    rows = []
-    for key, value in values.items():
-        sources = sources_of.get(key, ())
-        origin = "; ".join(str(s) for s in sources) or "default"
-        rows.append((key, value, origin))
-    return rows
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == []:
+        return "-"
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def _constraint_rows(report: SubjectReport) -> list[tuple[str, Any, list[Source]]]:
+    """(key, typed value, where it came from; empty = the default) per merged constraint."""
+    sources_of = provenance(report.subject.layers)
+    return [
+        (key, value, list(sources_of.get(key, ())))
+        for key, value in _constraint_values(report).items()
+    ]
 
 
 def format_text(explanations: tuple[Explanation, ...]) -> str:
@@ -124,8 +136,9 @@ def _format_one(item: Explanation) -> str:
     if report is None:
         return f"{head}\n  no tier: set tier on the agent or default_tier on the environment"
     lines = [head, f"  defined at {report.subject.span}", "", "merged constraints:"]
-    for key, value, origin in _constraint_rows(report):
-        lines.append(f"  {key:<17} {value:<30} from {origin}")
+    for key, value, sources in _constraint_rows(report):
+        origin = "; ".join(str(s) for s in sources) or "default"
+        lines.append(f"  {key:<17} {_shown(value):<30} from {origin}")
     lines += ["", "chosen chain:"]
     if report.result is None:
         lines.append("  (none)")
@@ -154,6 +167,16 @@ def _offer_json(offer: Offer) -> dict[str, Any]:
     }
 
 
+def _source_json(source: Source) -> dict[str, Any]:
+    span = source.span
+    return {
+        "origin": source.origin,
+        "path": span.path if span else None,
+        "line": span.line if span else None,
+        "column": span.column if span else None,
+    }
+
+
 def to_json(explanations: tuple[Explanation, ...]) -> str:
     items = []
     for item in explanations:
@@ -166,8 +189,8 @@ def to_json(explanations: tuple[Explanation, ...]) -> str:
         report = item.report
         if report is not None:
             body["constraints"] = {
-                key: {"value": value, "from": origin}
-                for key, value, origin in _constraint_rows(report)
+                key: {"value": value, "from": [_source_json(s) for s in sources]}
+                for key, value, sources in _constraint_rows(report)
             }
             result = report.result
             body["chain"] = list(result.refs) if result else []
@@ -182,7 +205,7 @@ def to_json(explanations: tuple[Explanation, ...]) -> str:
                 for d in report.diagnostics
             ]
         items.append(body)
-    return json.dumps(json_ready(items), indent=2, default=_decimal_text) + "\n"
+    return jsontext.dumps(json_ready(items))
 
 
 def _decimal_text(value: object) -> str:

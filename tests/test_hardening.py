@@ -105,3 +105,17 @@ def test_stale_outputs_are_annotated(make_project: Build, cli: Cli) -> None:
     assert result.exit_code == 1
     assert "::error file=rendered/e/openclaw.json,title=PC305::" in result.stderr
     assert json.loads((root / "rendered/e/clawpolicy.lock.json").read_text())["agents"]
+
+
+def test_explain_json_is_typed_for_tools(make_project: Build, cli: Cli) -> None:
+    root = make_project(files(tier="min_context: 8k\nmax_price: {output: 2.5}\nrequires: [tools]"))
+    result = cli("explain", "a", "--root", str(root), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    [item] = json.loads(result.stdout)
+    constraints = item["constraints"]
+    assert constraints["min_context"]["value"] == 8000
+    assert constraints["max_price.output"]["value"] == 2.5
+    assert constraints["requires"]["value"] == ["tools"]
+    assert constraints["sort"] == {"value": "price", "from": []}  # the default
+    [source] = constraints["min_context"]["from"]
+    assert (source["path"], source["line"]) == ("policies/tiers.yaml", 5)
