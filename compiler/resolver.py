@@ -150,8 +150,36 @@ class _EnvResolver:
         if len(chain) <= merged.fallbacks:
             self._shortfall(subject, merged, ranking, len(chain) - 1)
         kept = tuple(o.ref for o in chain if o.ref in locked)
+        self._report_replaced(subject, merged, locked, kept)
         cost = self._cost(subject, primary)
         return ChainResult(subject, merged, ranking, tuple(chain), cost, kept)
+
+    def _report_replaced(
+        self, subject: Subject, merged: Merged, locked: tuple[str, ...], kept: tuple[str, ...]
+    ) -> None:
+        """Locked choices dropped because they stopped fitting (not because the policy now
+        asks for fewer or other models): that is news for whoever reviews the change."""
+        notes = []
+        for ref in locked:
+            offer = self.offer_by_ref.get(ref)
+            if ref in kept:
+                continue
+            if offer is None:
+                notes.append(f"note: {ref}: no longer offered by the environment's catalogs")
+            elif reasons := problems(offer, merged):
+                notes.append(f"note: {ref}: {'; '.join(reasons)}")
+            elif ref == locked[0] and not self._fits_budget(subject, offer):
+                notes.append(f"note: {ref}: {self._budget_reason(subject, offer)}")
+        if notes:
+            self.problems.append(
+                warning(
+                    "PC207",
+                    f"{subject.label} in environment '{self.env.name}': locked choice(s) "
+                    "no longer fit and were replaced",
+                    subject.span,
+                    *notes,
+                )
+            )
 
     def _cost(self, subject: Subject, offer: Offer) -> Decimal | None:
         if not subject.workload:

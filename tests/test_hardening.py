@@ -119,3 +119,21 @@ def test_explain_json_is_typed_for_tools(make_project: Build, cli: Cli) -> None:
     assert constraints["sort"] == {"value": "price", "from": []}  # the default
     [source] = constraints["min_context"]["from"]
     assert (source["path"], source["line"]) == ("policies/tiers.yaml", 5)
+
+
+def test_replaced_locked_choice_is_reported_PC207(make_project: Build, cli: Cli) -> None:
+    cheap = {"input": 1, "output": 1}
+    project = repo_files(
+        [offer("p", "x/m", price=cheap), offer("p", "y/n", price={"input": 2, "output": 2})],
+        tier="max_price: {output: 3}\nfallbacks: 0",
+    )
+    root = make_project(project)
+    assert cli("compile", "--root", str(root)).exit_code == 0
+    (root / CATALOG).write_text(
+        (root / CATALOG).read_text().replace('"output": 1', '"output": 9'), encoding="utf-8"
+    )
+    result = cli("compile", "--root", str(root))
+    assert result.exit_code == 0, result.stderr
+    assert "warning[PC207]" in result.stderr and "p/x/m: output price 9 > 3" in result.stderr
+    lock = json.loads((root / "rendered/e/clawpolicy.lock.json").read_text())
+    assert lock["agents"]["a"]["primary"] == "p/y/n"
