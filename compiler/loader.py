@@ -8,21 +8,14 @@ the stage is collected and raised as one CompileError.
 
 import difflib
 import fnmatch
-import hashlib
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from . import catalog as catalog_mod
+from .catalogloader import load_catalogs
 from .diagnostics import CompileError, Diagnostic, Span, error, raise_if_errors, warning
-from .importers import guess_format
+from .filereader import FileReader, LoadedFile
 from .project import Agent, Constraints, Environment, Project, Provider, Tier
-from .schemaerrors import diagnostics_from_validation
 from .spec import (
     AGENT_ID_RE,
     ENV_VAR_RE,
@@ -33,69 +26,9 @@ from .spec import (
     TeamFileSpec,
     TiersFileSpec,
 )
-from .yamlsource import SourceDoc, SourceMap, parse
+from .yamlsource import SourceMap
 
-S = TypeVar("S", bound=BaseModel)
 CONSTRAINT_KEYS = tuple(ConstraintSpec.model_fields)
-
-
-@dataclass(frozen=True, slots=True)
-class _File:
-    path: str  # repo-relative POSIX
-    spec: Any
-    source_map: SourceMap
-
-
-class _Reader:
-    """Reads and validates files, collecting diagnostics instead of stopping at the first."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.problems: list[Diagnostic] = []
-        self.digests: dict[str, str] = {}
-        self.agents_complete = True
-        self.warnings: list[Diagnostic] = []
-
-    def rel(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
-
-    def read_text(self, path: Path, span: Span | None = None) -> str | None:
-        rel = self.rel(path) if path.is_relative_to(self.root) else str(path)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            self.problems.append(
-                error("PC003", f"cannot read {rel}: {exc.strerror or exc}", span or Span(rel))
-            )
-            return None
-        self.digests[rel] = hashlib.sha256(data).hexdigest()
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            self.problems.append(error("PC003", f"{rel} is not UTF-8 text", span or Span(rel)))
-            return None
-
-    def load(self, path: Path, model: type[S]) -> _File | None:
-        text = self.read_text(path)
-        if text is None:
-            return None
-        rel = self.rel(path)
-        try:
-            doc: SourceDoc = parse(text, rel)
-        except CompileError as exc:
-            self.problems.extend(exc.diagnostics)
-            return None
-        if not isinstance(doc.data, dict):
-            self.problems.append(
-                error("PC103", "expected a mapping at the top of the file", Span(rel, 1, 1))
-            )
-            return None
-        try:
-            spec = model.model_validate(doc.data)
-        except ValidationError as exc:
-            self.problems.extend(diagnostics_from_validation(exc, model, doc.source_map))
-            return None
-        return _File(rel, spec, doc.source_map)
 
 
 def _key_spans(source_map: SourceMap, where: tuple[Any, ...], keys: Any) -> dict[str, Span]:
@@ -119,7 +52,7 @@ def _policy_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
 
 
-def _load_tiers(reader: _Reader, policies: Path) -> dict[str, Tier]:
+def _load_tiers(reader: FileReader, policies: Path) -> dict[str, Tier]:
     path = policies / "tiers.yaml"
     if not path.exists():
         reader.problems.append(
@@ -143,7 +76,7 @@ def _load_tiers(reader: _Reader, policies: Path) -> dict[str, Tier]:
 
 
 def _load_agents(
-    reader: _Reader, policies: Path, tiers: Mapping[str, Tier]
+    reader: FileReader, policies: Path, tiers: Mapping[str, Tier]
 ) -> tuple[dict[str, Agent], set[str]]:
     agents: dict[str, Agent] = {}
     teams: dict[str, str] = {}
@@ -195,7 +128,7 @@ def _load_agents(
 
 
 def _make_agent(
-    reader: _Reader, loaded: _File, team: str, agent_id: str, spec: Any
+    reader: FileReader, loaded: LoadedFile, team: str, agent_id: str, spec: Any
 ) -> Agent | None:
     where = ("agents", agent_id)
     span = loaded.source_map.keys.get(where, Span(loaded.path, 1, 1))
@@ -224,7 +157,7 @@ def _make_agent(
 
 
 def _check_tier_ref(
-    reader: _Reader, tiers: Mapping[str, Tier], name: str | None, span: Span | None
+    reader: FileReader, tiers: Mapping[str, Tier], name: str | None, span: Span | None
 ) -> None:
     if name is None or name in tiers or not tiers:
         return
@@ -240,7 +173,7 @@ def load_project(root: Path) -> Project:
         CompileError: every error found in the policy files (nothing is half-loaded).
     """
     root = root.resolve()
-    reader = _Reader(root)
+    reader = FileReader(root)
     policies = root / "policies"
     if not policies.is_dir():
         raise CompileError(
@@ -280,7 +213,7 @@ def _some(names: list[str], shown: int = 8) -> str:
 
 
 def _check_pin_providers(
-    reader: _Reader, agents: Mapping[str, Agent], envs: Mapping[str, Environment]
+    reader: FileReader, agents: Mapping[str, Agent], envs: Mapping[str, Environment]
 ) -> None:
     """A pin's provider part that is no provider anywhere but close to one is a typo: without
     this check the pin would quietly match the model on another provider."""
@@ -302,7 +235,7 @@ def _check_pin_providers(
             )
 
 
-def _check_promotion_cycles(reader: _Reader, envs: Mapping[str, Environment]) -> None:
+def _check_promotion_cycles(reader: FileReader, envs: Mapping[str, Environment]) -> None:
     """`promote_from` must end at an environment that resolves on its own."""
     for name, env in envs.items():
         seen = [name]
@@ -321,7 +254,7 @@ def _check_promotion_cycles(reader: _Reader, envs: Mapping[str, Environment]) ->
             )
 
 
-def _load_templates(reader: _Reader, folder: Path) -> dict[str, str]:
+def _load_templates(reader: FileReader, folder: Path) -> dict[str, str]:
     """Every file under templates/, so rendering (with includes) needs no further IO."""
     found = {}
     if folder.is_dir():
@@ -333,7 +266,7 @@ def _load_templates(reader: _Reader, folder: Path) -> dict[str, str]:
 
 
 def _load_environments(
-    reader: _Reader,
+    reader: FileReader,
     root: Path,
     tiers: Mapping[str, Tier],
     agents: Mapping[str, Agent],
@@ -372,7 +305,11 @@ def _load_environments(
 
 
 def _make_environment(
-    reader: _Reader, root: Path, loaded: _File, context: tuple[Any, ...], warnings: list[Diagnostic]
+    reader: FileReader,
+    root: Path,
+    loaded: LoadedFile,
+    context: tuple[Any, ...],
+    warnings: list[Diagnostic],
 ) -> Environment | None:
     tiers, agents, teams, env_names = context
     spec: EnvironmentFileSpec = loaded.spec
@@ -450,7 +387,7 @@ def _make_environment(
             )
         )
 
-    catalog, catalog_paths = _load_catalogs(reader, root, loaded, spans)
+    catalog, catalog_paths = load_catalogs(reader, root, loaded, spans)
     if len(reader.problems) > before:
         return None
     return Environment(
@@ -467,7 +404,7 @@ def _make_environment(
     )
 
 
-def _check_providers(reader: _Reader, loaded: _File) -> tuple[Provider, ...]:
+def _check_providers(reader: FileReader, loaded: LoadedFile) -> tuple[Provider, ...]:
     providers = []
     for provider_id, provider in loaded.spec.providers.items():
         where = ("providers", provider_id)
@@ -534,100 +471,3 @@ def _deployed_agents(
             if any(fnmatch.fnmatchcase(agent.team, pattern) for pattern in spec.teams)
         )
     )
-
-
-def _load_catalogs(
-    reader: _Reader, root: Path, loaded: _File, spans: Mapping[str, Span]
-) -> tuple[catalog_mod.Catalog, tuple[str, ...]]:
-    offers: dict[tuple[str, str], catalog_mod.Offer] = {}
-    dates = []
-    paths = []
-    for index, relative in enumerate(loaded.spec.catalogs):
-        span = loaded.source_map.values.get(("catalogs", index), spans.get("catalogs"))
-        path = (root / "policies" / relative).resolve()
-        if not path.is_relative_to(root):
-            reader.problems.append(
-                error(
-                    "PC110",
-                    f"catalog {relative} is outside the policy repository",
-                    span,
-                    "note: a pinned catalog is committed with the policies, so every checkout "
-                    "compiles the same way; copy it under policies/catalogs/",
-                )
-            )
-            continue
-        rel = reader.rel(path)
-        if rel in paths:
-            reader.problems.append(error("PC111", f"catalog {rel} is listed twice", span))
-            continue
-        snapshot = _read_snapshot(reader, path, span)
-        if snapshot is None:
-            continue
-        paths.append(rel)
-        dates.append(snapshot.date)
-        for spec in snapshot.offers:
-            offer = catalog_mod.offer_from_spec(spec, snapshot.date, rel)
-            key = (offer.provider, offer.id)
-            if key in offers:
-                other = offers[key].source
-                where = "twice in" if other == rel else "in both"
-                files = rel if other == rel else f"{other} and {rel}"
-                reader.problems.append(
-                    error(
-                        "PC111",
-                        f"offer {offer.ref} appears {where} {files}",
-                        span,
-                        "hint: keep each (provider, model id) in exactly one catalog",
-                    )
-                )
-                continue
-            offers[key] = offer
-    if not loaded.spec.catalogs and not loaded.spec.promote_from:
-        reader.problems.append(
-            error("PC102", "environment lists no catalogs", Span(loaded.path, 1, 1))
-        )
-    return catalog_mod.Catalog.of(offers.values(), dates), tuple(paths)
-
-
-def _read_snapshot(reader: _Reader, path: Path, span: Span | None) -> Any:
-    shown = reader.rel(path)  # the caller made sure it is inside the repository
-    if not path.is_file():
-        notes = ["note: catalog paths are relative to policies/"]
-        doubled = reader.root / "policies" / "policies"
-        if path.is_relative_to(doubled) and (doubled.parent / path.relative_to(doubled)).is_file():
-            notes.append(f"hint: did you mean '{path.relative_to(doubled).as_posix()}'?")
-        reader.problems.append(error("PC110", f"catalog {shown} not found", span, *notes))
-        return None
-    text = reader.read_text(path, span)
-    if text is None:
-        return None
-    try:
-        return catalog_mod.parse_snapshot(text)
-    except ValidationError as exc:
-        raw = json.loads(text, parse_float=Decimal)
-        native = guess_format(raw)
-        if native is not None:
-            reader.problems.append(
-                error(
-                    "PC110",
-                    f"catalog {shown} is a native {native} catalog, not a clawpolicy snapshot",
-                    span,
-                    f"hint: convert it: clawpolicy catalog import {shown} --format {native} "
-                    "--date YYYY-MM-DD -o <snapshot.json>, and list the snapshot instead",
-                )
-            )
-            return None
-        notes = [f"note: {line}" for line in catalog_mod.describe_validation_error(exc, raw)]
-        more = len(notes) - 10
-        reader.problems.append(
-            error(
-                "PC110",
-                f"catalog {shown} is not a valid clawpolicy catalog",
-                span,
-                *notes[:10],
-                *([f"... and {more} more"] if more > 0 else []),
-            )
-        )
-    except ValueError as exc:
-        reader.problems.append(error("PC110", f"catalog {shown} is not valid JSON: {exc}", span))
-    return None
