@@ -4,13 +4,15 @@ compile), into a DiffReport (formatted by `diffreport`). Pure; the only deepdiff
 The report leads with one `ChainChange` per agent whose chain or estimated monthly cost moved
 (before -> after, with the cause read from the lock files' input digests: policy, catalog or
 both), then per-environment totals and providers added/removed, then every field-level change
-of `openclaw.json` as an RFC 6901 JSON pointer. Nothing outside this module sees a DeepDiff
-object.
+of `openclaw.json` as an RFC 6901 JSON pointer. Lists are compared by position, except models
+(matched by `id`) and set-like string lists such as `modelPolicy.allow` (items added/removed).
+Nothing outside this module sees a DeepDiff object.
 """
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -32,6 +34,8 @@ from .resolver import DEFAULT_KEY, IMAGE_KEY
 _KINDS = {"dictionary_item_added": "added", "iterable_item_added": "added"}
 _KINDS |= {"dictionary_item_removed": "removed", "iterable_item_removed": "removed"}
 _STATUS_ORDER = {"changed": 0, "added": 1, "removed": 2}
+_KIND_ORDER = {"changed": 0, "removed": 1, "added": 2}
+ORDERED_LISTS = frozenset({"fallbacks"})  # position is priority even when sorted
 
 
 # --------------------------------------------------------------------------- field changes
@@ -49,11 +53,50 @@ def json_pointer(path: Iterable[str | int]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
-def _same_model(first: Any, second: Any, level: Any = None) -> bool:
-    """Match list items by their `id` (models under a provider); anything else by position."""
-    if isinstance(first, dict) and isinstance(second, dict) and "id" in first and "id" in second:
-        return bool(first["id"] == second["id"])
-    raise CannotCompare() from None
+def is_set_like(items: Any) -> bool:
+    """A list of distinct strings in sorted order: its positions carry no meaning.
+
+    Example:
+        >>> is_set_like(["p/a", "p/b"]), is_set_like([]), is_set_like(["p/b", "p/a"])
+        (True, True, False)
+        >>> is_set_like(["x", "x"]), is_set_like([1, 2])
+        (False, False)
+    """
+    return (
+        isinstance(items, list)
+        and all(isinstance(item, str) for item in items)
+        and all(a < b for a, b in pairwise(items))
+    )
+
+
+def _matcher() -> Callable[[Any, Any, Any], bool]:
+    """DeepDiff's `iterable_compare_func` for one diff: models under a provider match by `id`;
+    strings of a list that is set-like on both sides (and not a `fallbacks` list) match by
+    value, so removing one allowed ref does not shift the others; anything else by position."""
+    set_like: dict[tuple[int, int], bool] = {}  # by the ids of the two lists (alive all diff)
+
+    def same(first: Any, second: Any, level: Any = None) -> bool:
+        if (
+            isinstance(first, dict)
+            and isinstance(second, dict)
+            and "id" in first
+            and "id" in second
+        ):
+            return bool(first["id"] == second["id"])
+        if isinstance(first, str) and isinstance(second, str) and level is not None:
+            key = (id(level.t1), id(level.t2))
+            if key not in set_like:
+                path = level.path(output_format="list")
+                set_like[key] = (
+                    not (path and path[-1] in ORDERED_LISTS)
+                    and is_set_like(level.t1)
+                    and is_set_like(level.t2)
+                )
+            if set_like[key]:
+                return first == second
+        raise CannotCompare() from None
+
+    return same
 
 
 def _paths(level: Any) -> tuple[list[Any], list[Any]]:
@@ -70,9 +113,10 @@ def _paths(level: Any) -> tuple[list[Any], list[Any]]:
     return old, new
 
 
-def _sort_key(change: Change) -> tuple[tuple[int, int | str], ...]:
+def _sort_key(change: Change) -> tuple[tuple[tuple[int, int | str], ...], int]:
     parts = change.pointer.split("/")[1:]
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
+    pointer = tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
+    return pointer, _KIND_ORDER[change.kind]
 
 
 def _prune(old: Any, new: Any) -> tuple[Any, Any]:
@@ -98,12 +142,17 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[Change, ...]:
     """Every field that differs between two parsed JSON documents, sorted by pointer.
 
     Lists keep their order (a reordered fallback list changes `/.../fallbacks/0` and `/1`);
-    models under a provider are matched by `id`, so adding one does not shift the others.
+    models under a provider are matched by `id`, so adding one does not shift the others; a
+    list of distinct strings sorted on both sides (`modelPolicy.allow`) is a set: each item
+    added or removed, at its index in the new or old list. `fallbacks` lists are always
+    compared by position.
 
     Example:
         >>> changes = diff({"a": [1, 2]}, {"a": [2, 1], "b/c": 0})
         >>> [(c.kind, c.pointer, c.old, c.new) for c in changes]
         [('changed', '/a/0', 1, 2), ('changed', '/a/1', 2, 1), ('added', '/b~1c', None, 0)]
+        >>> [(c.kind, c.pointer, c.old, c.new) for c in diff({"s": ["a", "b"]}, {"s": ["b"]})]
+        [('removed', '/s/0', 'a', None)]
     """
     old, new = _prune(old, new)
     found = DeepDiff(
@@ -112,12 +161,13 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[Change, ...]:
         view="tree",
         ignore_order=False,
         threshold_to_diff_deeper=0,
-        iterable_compare_func=_same_model,
+        iterable_compare_func=_matcher(),
+        report_repetition=True,  # else an item removed and one added at one index merge
     )
     changes = []
     for report_type, levels in found.items():
         if report_type == "iterable_item_moved":
-            continue  # models matched by id: position under a provider carries no meaning
+            continue  # matched by id or value: position carries no meaning in those lists
         kind = _KINDS.get(report_type, "changed")
         for level in levels:
             old_path, new_path = _paths(level)

@@ -62,6 +62,22 @@ def test_tightened_max_price_shows_the_agent_line_and_cost_delta(cli: Cli, repo:
     assert not any("writer" in line for line in lines)
 
 
+def test_model_policy_allow_shows_refs_added_and_removed(cli: Cli, repo: Path) -> None:
+    edit(repo / "policies/tiers.yaml", "max_price: {output: 5.0}", "max_price: {output: 3.0}")
+    result = diff(cli, repo, "--env", "prod", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    allow = [
+        (c["kind"], c["pointer"], c["old"], c["new"])
+        for c in json.loads(result.stdout)["environments"]["prod"]["changes"]
+        if "/modelPolicy/allow" in c["pointer"]
+    ]
+    assert allow == [
+        ("removed", "/agents/defaults/modelPolicy/allow/1", "p/b/mid", None),
+        ("added", "/agents/defaults/modelPolicy/allow/2", None, "p/d/alt"),
+    ]
+    assert '  - /agents/defaults/modelPolicy/allow/1: "p/b/mid"' in diff(cli, repo).stdout
+
+
 def test_catalog_bump_has_cause_catalog(cli: Cli, repo: Path) -> None:
     edit(repo / "policies/catalogs/c.json", '"output": 4', '"output": 6')
     result = diff(cli, repo, "--env", "prod", "--format", "json")

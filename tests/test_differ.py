@@ -102,6 +102,49 @@ def _changes(old: Any, new: Any) -> list[tuple[str, str, Any, Any]]:
             id="model-removed",
         ),
         pytest.param(
+            {"m": [{"id": "a", "c": 1}, {"id": "c"}]},
+            {"m": [{"id": "b"}, {"id": "c"}]},
+            [("removed", "/m/0", {"id": "a", "c": 1}, None), ("added", "/m/0", None, {"id": "b"})],
+            id="model-replaced-at-one-index-is-removed-and-added",
+        ),
+        pytest.param(
+            {"allow": ["p/a", "p/b", "p/c", "p/d"]},
+            {"allow": ["p/a", "p/c", "p/d"]},
+            [("removed", "/allow/1", "p/b", None)],
+            id="set-like-list-item-removed-does-not-shift-the-others",
+        ),
+        pytest.param(
+            {"allow": ["p/b", "p/c"]},
+            {"allow": ["p/a", "p/c", "p/d"]},
+            [
+                ("removed", "/allow/0", "p/b", None),
+                ("added", "/allow/0", None, "p/a"),
+                ("added", "/allow/2", None, "p/d"),
+            ],
+            id="set-like-list-added-at-new-index-removed-at-old-index",
+        ),
+        pytest.param(
+            {"allow": ["p/a", "p/b"]},
+            {"allow": ["p/b", "p/a"]},
+            [("changed", "/allow/0", "p/a", "p/b"), ("changed", "/allow/1", "p/b", "p/a")],
+            id="unsorted-string-list-by-position",
+        ),
+        pytest.param(
+            {"m": {"fallbacks": ["p/a", "p/b"]}},
+            {"m": {"fallbacks": ["p/b", "p/c"]}},
+            [
+                ("changed", "/m/fallbacks/0", "p/a", "p/b"),
+                ("changed", "/m/fallbacks/1", "p/b", "p/c"),
+            ],
+            id="sorted-fallbacks-stay-by-position",
+        ),
+        pytest.param(
+            {"n": [["p/b", "p/c"]]},
+            {"n": [["p/c"]]},
+            [("removed", "/n/0/0", "p/b", None)],
+            id="nested-set-like-list",
+        ),
+        pytest.param(
             {"k": {f"n{i}": i for i in range(12)}},
             {"k": {f"n{i}": i for i in range(12)} | {"n0": -1, "new": 0}},
             [("changed", "/k/n0", 0, -1), ("added", "/k/new", None, 0)],
@@ -111,6 +154,31 @@ def _changes(old: Any, new: Any) -> list[tuple[str, str, Any, Any]]:
 )
 def test_field_changes(old: Any, new: Any, expected: list[tuple[str, str, Any, Any]]) -> None:
     assert _changes(old, new) == expected
+
+
+def test_model_policy_allow_reports_items_not_swaps() -> None:
+    refs = [f"p/m{i:02d}" for i in range(12)]
+    old = {"agents": {"defaults": {"modelPolicy": {"allow": refs}}}}
+    new = {"agents": {"defaults": {"modelPolicy": {"allow": [*refs[:3], *refs[4:], "q/x"]}}}}
+    assert _changes(old, new) == [
+        ("removed", "/agents/defaults/modelPolicy/allow/3", "p/m03", None),
+        ("added", "/agents/defaults/modelPolicy/allow/11", None, "q/x"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        pytest.param(["a", "b"], True, id="sorted"),
+        pytest.param([], True, id="empty"),
+        pytest.param(["b", "a"], False, id="unsorted"),
+        pytest.param(["a", "a"], False, id="duplicates"),
+        pytest.param([1, 2], False, id="not-strings"),
+        pytest.param("ab", False, id="not-a-list"),
+    ],
+)
+def test_is_set_like(items: Any, expected: bool) -> None:
+    assert differ.is_set_like(items) is expected
 
 
 def test_changes_sort_numerically() -> None:
