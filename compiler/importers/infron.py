@@ -18,7 +18,6 @@ OpenRouter-inspired but not the same (see reference/catalog-formats.md §7). The
 from collections.abc import Mapping
 from typing import Any
 
-from ..diagnostics import CompileError
 from .offers import (
     Collector,
     ImportOptions,
@@ -60,10 +59,8 @@ def import_infron(document: Any, options: ImportOptions) -> ImportResult:
     as_of = snapshot_date(options, None, path)
     collector = Collector(path)
     for index, entry in enumerate(entries_of(document, path, "data")):
-        try:
+        with collector.entry():
             _import_entry(entry, index, provider, collector)
-        except CompileError as exc:
-            collector.record(exc)
     return assemble(collector, as_of, options.source or FORMAT_NAME)
 
 

@@ -24,7 +24,6 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
-from ..diagnostics import CompileError
 from ..spec import PROVIDER_ID_RE
 from .offers import (
     Collector,
@@ -76,13 +75,10 @@ def import_litellm(document: Any, options: ImportOptions) -> ImportResult:
     collector = Collector(path)
     chats: list[Chat] = []
     for key, entry in entries_of(document, path, "root"):
-        try:
+        with collector.entry():
             chat = _chat_entry(key, entry, collector)
-        except CompileError as exc:
-            collector.record(exc)
-            continue
-        if chat is not None:
-            chats.append(chat)
+            if chat is not None:
+                chats.append(chat)
     wanted = _selected(chats, options.only_providers, path)
     # A bare key sorts before a prefixed one with the same (provider, id), so it wins.
     ordered = sorted(chats, key=lambda c: (c[0], c[1], c[2] != c[1], c[2]))
@@ -145,12 +141,8 @@ def _selected(chats: list[Chat], only: tuple[str, ...], path: str) -> frozenset[
 def _add(
     entry: Mapping[str, Any], provider: str, model_id: str, where: Where, collector: Collector
 ) -> None:
-    try:
-        offer = _offer(entry, where, provider, model_id)
-    except CompileError as exc:
-        collector.record(exc)
-        return
-    collector.add(offer, where)
+    with collector.entry():
+        collector.add(_offer(entry, where, provider, model_id), where)
 
 
 def _offer(entry: Mapping[str, Any], where: Where, provider: str, model_id: str) -> dict[str, Any]:

@@ -23,7 +23,6 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
-from ..diagnostics import CompileError
 from ..spec import PROVIDER_ID_RE
 from .offers import (
     Collector,
@@ -76,10 +75,8 @@ def import_modelsdev(document: Any, options: ImportOptions) -> ImportResult:
             if reason is not None:
                 collector.skip(reason)
                 continue
-            try:
+            with collector.entry():
                 _import_entry(models[model_id], provider_id, model_id, collector)
-            except CompileError as exc:
-                collector.record(exc)
     return assemble(collector, as_of, options.source or FORMAT_NAME)
 
 

@@ -13,7 +13,8 @@ source says so, absent (unknown) when it does not. `json` means JSON-schema stru
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -341,6 +342,15 @@ class Collector:
 
     def record(self, exc: CompileError) -> None:
         self.errors.extend(exc.diagnostics)
+
+    @contextmanager
+    def entry(self) -> Iterator[None]:
+        """Import one native entry: its CompileError is recorded and the import goes on, so
+        every wrong entry of a file is reported at once."""
+        try:
+            yield
+        except CompileError as exc:
+            self.record(exc)
 
 
 def assemble(collector: Collector, as_of: date, source: str) -> ImportResult:

@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from ..diagnostics import CompileError
 from .offers import (
     Collector,
     ImportOptions,
@@ -71,10 +70,8 @@ def import_openrouter(document: Any, options: ImportOptions) -> ImportResult:
     listed = _concrete_ids(entries)
     collector = Collector(path)
     for index, entry in enumerate(entries):
-        try:
+        with collector.entry():
             _import_entry(entry, index, provider, listed, collector)
-        except CompileError as exc:
-            collector.record(exc)
     return assemble(collector, as_of, options.source or FORMAT_NAME)
 
 
