@@ -108,6 +108,7 @@ def import_command(
     with _exit_codes():
         started = time.perf_counter()
         document = _read_json(file)
+        _check_format(document, fmt, file)
         options = _options(fmt, provider, only, as_of, str(file), f"{fmt}:{file.name}")
         result = IMPORTERS[fmt](document, options)
         _write(out, serialize_snapshot(result.snapshot))
@@ -232,6 +233,23 @@ def _read_json(path: Path) -> Any:
         raise CompileError((error("PC501", f"not valid JSON: {exc.msg}", span),)) from None
     except RecursionError:
         raise CompileError((error("PC501", "JSON nested too deeply", Span(str(path))),)) from None
+
+
+def _check_format(document: Any, fmt: str, path: Path) -> None:
+    """A file that clearly is another native format is named as such, before anything else."""
+    guessed = guess_format(document)
+    same_shape = {guessed, fmt} <= {"openrouter", "infron"}  # both are `{"data": [...]}`
+    if guessed is not None and guessed != fmt and not same_shape:
+        raise CompileError(
+            (
+                error(
+                    "PC501",
+                    f"this looks like a {guessed} catalog, not {fmt}",
+                    Span(str(path)),
+                    f"hint: --format {guessed}",
+                ),
+            )
+        )
 
 
 def _read_snapshot(path: Path) -> Any:

@@ -59,6 +59,8 @@ def _message(
         return "PC102", f"missing required key '{loc[-1]}'", ()
     message = str(err["msg"])
     ctx = err.get("ctx") or {}
+    if loc and loc[-1] == "[key]":
+        return "PC103", f"key {loc[-2]!r} must be a string: quote it ('{loc[-2]}')", ()
     if kind == "literal_error" and "expected" in ctx:
         message = f"must be one of {ctx['expected']}"
     elif kind == "model_type":
@@ -82,7 +84,8 @@ def diagnostics_from_validation(
     for err in exc.errors(include_url=False):
         doc_path = source_map.known_path(err["loc"])
         code, message, notes = _message(dict(err), model, doc_path)
-        span = source_map.locate(err["loc"], prefer_key=code == "PC101")
+        is_key = code == "PC101" or tuple(err["loc"])[-1:] == ("[key]",)
+        span = source_map.locate(err["loc"], prefer_key=is_key)
         key = (str(span), code)
         if key in seen and code == "PC103":
             continue

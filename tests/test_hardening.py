@@ -137,3 +137,20 @@ def test_replaced_locked_choice_is_reported_PC207(make_project: Build, cli: Cli)
     assert "warning[PC207]" in result.stderr and "p/x/m: output price 9 > 3" in result.stderr
     lock = json.loads((root / "rendered/e/clawpolicy.lock.json").read_text())
     assert lock["agents"]["a"]["primary"] == "p/y/n"
+
+
+def test_numeric_yaml_key_is_reported_at_the_key(make_project: Build, cli: Cli) -> None:
+    root = make_project(files(agents="  123:\n    tier: t\n"))
+    result = cli("validate", "--root", str(root))
+    assert result.exit_code == 2
+    assert "policies/teams/team.yaml:4:3: error[PC103]: key 123 must be a string" in result.stderr
+
+
+def test_catalog_import_names_the_format_a_file_really_has(cli: Cli, tmp_path: Path) -> None:
+    native = tmp_path / "prices.json"
+    native.write_text(json.dumps({"gpt-x": {"litellm_provider": "openai", "mode": "chat"}}))
+    result = cli("catalog", "import", str(native), "--format", "openrouter", "-o",
+                 str(tmp_path / "out.json"))
+    assert result.exit_code == 2
+    assert "looks like a litellm catalog" in result.stderr and "--format litellm" in result.stderr
+    assert not (tmp_path / "out.json").exists()
