@@ -244,7 +244,7 @@ def _check_format(document: Any, fmt: str, path: Path) -> None:
             (
                 error(
                     "PC501",
-                    f"this looks like a {guessed} catalog, not {fmt}",
+                    f"the file looks like the {guessed} format, not {fmt}",
                     Span(str(path)),
                     f"hint: --format {guessed}",
                 ),

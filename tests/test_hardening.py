@@ -152,5 +152,5 @@ def test_catalog_import_names_the_format_a_file_really_has(cli: Cli, tmp_path: P
     result = cli("catalog", "import", str(native), "--format", "openrouter", "-o",
                  str(tmp_path / "out.json"))
     assert result.exit_code == 2
-    assert "looks like a litellm catalog" in result.stderr and "--format litellm" in result.stderr
+    assert "looks like the litellm format" in result.stderr and "--format litellm" in result.stderr
     assert not (tmp_path / "out.json").exists()
