@@ -513,7 +513,9 @@ def test_cli_import_writes_snapshot_and_summary(tmp_path: Path) -> None:
     [
         pytest.param(["--format", "openrouter"], "pass --date", id="no-date"),
         pytest.param(
-            ["--format", "modelsdev", "--date", "2026-07-01"], "looks like the openrouter format, not modelsdev", id="wrong-format"
+            ["--format", "modelsdev", "--date", "2026-07-01"],
+            "looks like the openrouter format, not modelsdev",
+            id="wrong-format",
         ),
         pytest.param(
             ["--format", "openrouter", "--date", "2026-07-01", "--only-provider", "x"],
