@@ -154,3 +154,22 @@ def test_catalog_import_names_the_format_a_file_really_has(cli: Cli, tmp_path: P
     assert result.exit_code == 2
     assert "looks like the litellm format" in result.stderr and "--format litellm" in result.stderr
     assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "sk-" + "a" * 24,
+        "sk-or-v1-" + "0" * 24,
+        "AKIA" + "A" * 16,
+        "ghp_" + "x" * 36,
+        "xoxb-" + "1" * 12,
+        "https://user:pass@host/v1",
+    ],
+)
+def test_every_secret_shape_is_caught_by_the_fast_prefilter(sample: str) -> None:
+    """The substring prefilter must never hide a secret the full scan would find."""
+    from compiler import conformance
+
+    assert list(conformance.iter_secrets({"k": sample}))
+    assert conformance.check(json.dumps({"gateway": {"mode": "local"}, "k": sample}), "x")
