@@ -13,13 +13,10 @@ from .diffreport import DiffReport
 from .loader import load_project
 from .project import Environment, Project
 from .resolver import Resolution, resolve
-from .writer import OutputFile, WriteReport
+from .writer import OutputFile, WriteReport, lock_path
 
 if TYPE_CHECKING:  # diff and promote import deepdiff and git lazily (STYLE 8.5)
     from .promoter import Promotion
-
-LOCK_NAME = "clawpolicy.lock.json"
-CONFIG_NAME = "openclaw.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +37,6 @@ class CompileResult:
     files: tuple[OutputFile, ...]
     report: WriteReport | None
     warnings: tuple[Diagnostic, ...] = field(default=())
-
-
-def lock_path(env: str) -> str:
-    return f"rendered/{env}/{LOCK_NAME}"
-
-
-def config_path(env: str) -> str:
-    return f"rendered/{env}/{CONFIG_NAME}"
 
 
 def select_environments(project: Project, names: Iterable[str]) -> tuple[Environment, ...]:

@@ -21,8 +21,6 @@ from deepdiff.helper import CannotCompare
 from . import lockfile
 from .diagnostics import CompileError, Span, error
 from .diffreport import (
-    CONFIG_NAME,
-    LOCK_NAME,
     ChainChange,
     Change,
     DiffReport,
@@ -30,6 +28,7 @@ from .diffreport import (
     Side,
 )
 from .resolver import DEFAULT_KEY, IMAGE_KEY
+from .writer import CONFIG_NAME, LOCK_NAME
 
 _KINDS = {"dictionary_item_added": "added", "iterable_item_added": "added"}
 _KINDS |= {"dictionary_item_removed": "removed", "iterable_item_removed": "removed"}

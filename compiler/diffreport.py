@@ -12,8 +12,8 @@ from typing import Any
 from . import lockfile
 from .catalog import json_ready
 from .resolver import DEFAULT_KEY, IMAGE_KEY
+from .writer import CONFIG_NAME
 
-CONFIG_NAME, LOCK_NAME = "openclaw.json", "clawpolicy.lock.json"
 MARKDOWN_LIMIT = 65_000
 MARKER = "<!-- clawpolicy-diff -->"
 MERMAID_CHAINS = 20

@@ -16,9 +16,10 @@ import git
 from git.exc import BadName, BadObject
 
 from .diagnostics import CompileError, Diagnostic, Span, error
+from .writer import CONFIG_NAME, LOCK_NAME
 
 RENDERED = "rendered"
-FILE_NAMES = ("openclaw.json", "clawpolicy.lock.json")
+FILE_NAMES = (CONFIG_NAME, LOCK_NAME)
 DEFAULT_BASE = "origin/main"
 _SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
 

@@ -22,6 +22,7 @@ from .catalog import Offer, Price, json_ready
 from .diagnostics import CompileError, Span, error
 from .project import Project
 from .resolver import ChainResult, Resolution
+from .writer import config_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,4 +308,4 @@ def render(project: Project, resolution: Resolution) -> RenderedFile:
                 for key in conflicts
             )
         )
-    return RenderedFile(env.name, f"rendered/{env.name}/openclaw.json", canonical_json(document))
+    return RenderedFile(env.name, config_path(env.name), canonical_json(document))

@@ -11,6 +11,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+OUTPUT_DIR = "rendered"
+CONFIG_NAME = "openclaw.json"
+LOCK_NAME = "clawpolicy.lock.json"
+
+
+def config_path(env: str) -> str:
+    """`rendered/<env>/openclaw.json`, repo-relative."""
+    return f"{OUTPUT_DIR}/{env}/{CONFIG_NAME}"
+
+
+def lock_path(env: str) -> str:
+    """`rendered/<env>/clawpolicy.lock.json`, repo-relative."""
+    return f"{OUTPUT_DIR}/{env}/{LOCK_NAME}"
+
 
 @dataclass(frozen=True, slots=True)
 class OutputFile:
