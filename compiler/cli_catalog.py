@@ -10,9 +10,7 @@ import dataclasses
 import json
 import sys
 import time
-import traceback
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,10 +19,10 @@ import click
 from pydantic import ValidationError
 
 from .catalog import describe_validation_error, parse_snapshot, serialize_snapshot
-from .diagnostics import CompileError, Span, error, format_text
+from .cli_base import EXIT_CHANGES, EXIT_OK, Output, SafeGroup, user_errors
+from .diagnostics import CompileError, Span, error
 from .importers import IMPORTERS, MULTI_PROVIDER_FORMATS, ImportOptions, ImportResult, guess_format
 
-EXIT_OK, EXIT_CHANGES, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
 FORMATS = tuple(sorted(IMPORTERS))
 
 IMPORT_EPILOG = """\b
@@ -49,7 +47,7 @@ Examples:
 """
 
 
-@click.group("catalog")
+@click.group("catalog", cls=SafeGroup)
 def catalog() -> None:
     """Import, fetch and compare model-catalog snapshots."""
 
@@ -105,7 +103,7 @@ def import_command(
     out: Path,
 ) -> None:
     """Normalize a native catalog FILE into a clawpolicy snapshot."""
-    with _exit_codes():
+    with user_errors(Output()):
         started = time.perf_counter()
         document = _read_json(file)
         _check_format(document, fmt, file)
@@ -129,7 +127,7 @@ def fetch_command(
     """Download a native catalog (following pages) and write its snapshot."""
     from .fetcher import DEFAULT_URLS, fetch_catalog, redact
 
-    with _exit_codes():
+    with user_errors(Output()):
         started = time.perf_counter()
         target = url or DEFAULT_URLS[fmt]
         progress = _progress_writer()
@@ -165,7 +163,7 @@ def diff_command(old: Path, new: Path, fmt: str, root: Path | None) -> None:
     """Offers added, removed, repriced or newly deprecated between two snapshots OLD and NEW."""
     from .catalogdiff import diff_catalogs, format_json, format_markdown, format_text
 
-    with _exit_codes():
+    with user_errors(Output()):
         new_snapshot = _read_snapshot(new)
         report = diff_catalogs(_read_snapshot(old), new_snapshot)
         if root is not None:
@@ -179,22 +177,6 @@ def diff_command(old: Path, new: Path, fmt: str, root: Path | None) -> None:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-@contextmanager
-def _exit_codes() -> Iterator[None]:
-    """CompileError -> diagnostics on stderr and exit 2; anything unexpected -> exit 3."""
-    try:
-        yield
-    except CompileError as exc:
-        click.echo(format_text(exc.diagnostics), err=True)
-        raise SystemExit(EXIT_USER) from None
-    except (SystemExit, click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
-        raise
-    except Exception:
-        click.echo("clawpolicy: internal error, please report it with this traceback:", err=True)
-        click.echo(traceback.format_exc(), err=True)
-        raise SystemExit(EXIT_INTERNAL) from None
 
 
 def _options(

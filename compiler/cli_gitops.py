@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import api
-from .cli import EXIT_CHANGES, EXIT_OK, Common, common_options, user_errors
+from .cli_base import EXIT_CHANGES, EXIT_OK, Common, common_options, user_errors
 
 FORMATS = ("text", "markdown", "json")
 
