@@ -1,7 +1,7 @@
 """What a catalog move would change: the agents whose chain differs when an environment's
 catalog OLD is replaced by NEW (`catalog diff OLD NEW --root DIR`). Computed by resolving.
 
-An environment is moved when it lists OLD (the same file, or a file with the same bytes).
+An environment is moved when it lists a file with OLD's bytes (OLD itself, or a copy).
 Both sides resolve as `compile` would, keeping locked choices that still fit, so the answer
 is what the next compile after the switch changes. A chain that NEW cannot satisfy at all is
 reported with an empty new chain.
@@ -20,32 +20,17 @@ from .resolver import agent_subject, resolve_subject
 from .spec import CatalogSpec
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _listing_old(project: Project, env: Environment, old_digest: str) -> set[str]:
+    """The environment's catalog files with OLD's bytes (the loader hashed every one already)."""
+    return {p for p in env.catalog_paths if project.input_digests.get(p) == old_digest}
 
 
-def _moved_environments(project: Project, old_path: Path) -> list[Environment]:
-    """Environments that list OLD, by path or by content."""
-    root = Path(project.root)
-    wanted = _digest(old_path)
-    found = []
-    for env in project.environments.values():
-        if env.spec.promote_from is not None:
-            continue  # promoted environments never resolve on their own
-        for relpath in env.catalog_paths:
-            listed = root / relpath
-            if listed.resolve() == old_path.resolve() or _digest(listed) == wanted:
-                found.append(env)
-                break
-    return found
-
-
-def _with_catalog(env: Environment, old_path: Path, new: CatalogSpec, root: Path) -> Environment:
-    """The environment with OLD's offers swapped for NEW's."""
-    wanted = _digest(old_path)
-    swapped = {p for p in env.catalog_paths if _digest(root / p) == wanted}
+def _with_catalog(
+    env: Environment, swapped: set[str], new: CatalogSpec, source: str
+) -> Environment:
+    """The environment with the offers of the `swapped` files replaced by NEW's."""
     kept = [o for o in env.catalog.offers if o.source not in swapped]
-    added = [offer_from_spec(spec, new.date, str(old_path)) for spec in new.offers]
+    added = [offer_from_spec(spec, new.date, source) for spec in new.offers]
     dates = {*(d for d in env.catalog.dates), new.date}
     return replace(env, catalog=Catalog.of([*kept, *added], dates))
 
@@ -57,9 +42,13 @@ def affected_agents(root: Path, old_path: Path, new: CatalogSpec) -> tuple[Affec
         CompileError: the policy repository does not load.
     """
     project = load_project(root.resolve())
+    old_digest = hashlib.sha256(old_path.read_bytes()).hexdigest()
     found: list[AffectedAgent] = []
-    for env in _moved_environments(project, old_path):
-        moved = _with_catalog(env, old_path, new, Path(project.root))
+    for env in project.environments.values():
+        swapped = _listing_old(project, env, old_digest)
+        if not swapped or env.spec.promote_from is not None:
+            continue  # does not use OLD, or never resolves on its own
+        moved = _with_catalog(env, swapped, new, str(old_path))
         locked = api.locked_chains(
             api.read_lock(Path(project.root), env.name), env, api.CompileOptions()
         )
