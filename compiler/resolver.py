@@ -9,7 +9,7 @@ quadratic in agents or offers.
 import difflib
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -51,10 +51,11 @@ class ChainResult:
     chain: tuple[Offer, ...]
     cost: Decimal | None  # estimated monthly cost of the primary, when a workload is given
     kept_from_lock: tuple[str, ...] = ()
+    # derived once: the renderer, the lock and the differ each read it per agent
+    refs: tuple[str, ...] = field(init=False, compare=False)
 
-    @property
-    def refs(self) -> tuple[str, ...]:
-        return tuple(o.ref for o in self.chain)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "refs", tuple(o.ref for o in self.chain))
 
 
 @dataclass(frozen=True, slots=True)
