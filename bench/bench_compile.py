@@ -13,9 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from compiler import api, renderer
-from compiler.loader import load_project
-from compiler.resolver import resolve
+from compiler import api
+from compiler.load.loader import load_project
+from compiler.output import renderer
+from compiler.resolve.resolver import resolve
 
 REPO = Path(__file__).resolve().parents[1]
 TIERS = ("fast", "standard", "reasoning", "vision", "long-context")

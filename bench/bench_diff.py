@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench_compile import generate, timed
 
-from compiler import api, differ
+from compiler.gitops import api, differ
 
 GIT_ENV = {
     **os.environ,

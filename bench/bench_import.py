@@ -17,8 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from compiler.catalog import serialize_snapshot
-from compiler.importers import IMPORTERS, ImportOptions, ImportResult
+from compiler.catalogs.importers import IMPORTERS, ImportOptions, ImportResult
+from compiler.load.catalog import serialize_snapshot
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "catalogs"
 FILES = (

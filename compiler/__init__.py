@@ -1,22 +1,45 @@
 """clawpolicy: a declarative GitOps policy compiler for the model layer of OpenClaw.
 
-The library API lives in `compiler.api`; the CLI (`clawpolicy`, `python -m compiler`) is a thin
-layer over it.
+The library API lives in `compiler.api` (compile, validate) and `compiler.gitops.api` (diff,
+promote); the names below are re-exported lazily, so importing `compiler` (as `clawpolicy
+--help` does) loads neither pydantic nor jinja2. The CLI (`clawpolicy`, `python -m compiler`)
+is a thin layer over the API.
 """
+
+from typing import Any
 
 __version__ = "0.1.0"
 # The one place the OpenClaw release we target is pinned.
 OPENCLAW_VERSION = "2026.9.6"
 
-from .api import CompileOptions, compile_project, diff_project, validate_project  # noqa: E402
-from .diagnostics import CompileError  # noqa: E402
+_EXPORTS = {
+    "CompileOptions": "compiler.api",
+    "compile_project": "compiler.api",
+    "validate_project": "compiler.api",
+    "DiffOptions": "compiler.gitops.api",
+    "diff_project": "compiler.gitops.api",
+    "promote_project": "compiler.gitops.api",
+    "CompileError": "compiler.diagnostics",
+}
 
-__all__ = [
-    "OPENCLAW_VERSION",
+
+def __getattr__(name: str) -> Any:
+    """Import an exported name on first use (PEP 562)."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'compiler' has no attribute {name!r}")
+    import importlib  # noqa: PLC0415
+
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
+
+
+__all__ = [  # noqa: RUF022 (the library names, then the constants)
     "CompileError",
     "CompileOptions",
-    "__version__",
+    "DiffOptions",
     "compile_project",
     "diff_project",
+    "promote_project",
     "validate_project",
+    "OPENCLAW_VERSION",
+    "__version__",
 ]

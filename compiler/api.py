@@ -1,22 +1,18 @@
 """The library API: load -> resolve -> render -> check -> write. The only module that knows the
-order of the stages. Commands in `cli.py` call these functions and print what they return.
+order of the stages. The commands in `compiler.cli` call these functions and print what they
+return; the GitOps loop (diff, promote) builds on them in `compiler.gitops.api`.
 """
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from . import conformance, lockfile, renderer, writer
 from .diagnostics import CompileError, Diagnostic, Severity, Span, error, raise_if_errors, warning
-from .diffreport import DiffReport
-from .loader import load_project
-from .project import Environment, Project
-from .resolver import Resolution, resolve
-from .writer import OutputFile, WriteReport, lock_path
-
-if TYPE_CHECKING:  # diff and promote import deepdiff and git lazily (STYLE 8.5)
-    from .promoter import Promotion
+from .load.loader import load_project
+from .load.project import Environment, Project
+from .output import conformance, lockfile, renderer, writer
+from .output.writer import OutputFile, WriteReport, lock_path
+from .resolve.resolver import Resolution, resolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +154,7 @@ def compile_project(options: CompileOptions) -> CompileResult:
         files.extend(outputs)
         found.extend(resolution.warnings)
     found.extend(_stale_outputs(project, root))
-    found = _dedupe(found)
+    found = dedupe(found)
     if options.strict:
         found = [_as_error(d) for d in found]
     raise_if_errors(found)
@@ -167,7 +163,7 @@ def compile_project(options: CompileOptions) -> CompileResult:
     return CompileResult(project, resolutions, tuple(files), report, warnings)
 
 
-def _dedupe(items: list[Diagnostic]) -> list[Diagnostic]:
+def dedupe(items: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(dict.fromkeys(items), key=Diagnostic.sort_key)
 
 
@@ -186,97 +182,3 @@ def _as_error(diag: Diagnostic) -> Diagnostic:
 def validate_project(root: Path, strict: bool = False) -> CompileResult:
     """Load and resolve everything, write nothing."""
     return compile_project(CompileOptions(root=root, strict=strict, write=False))
-
-
-# --------------------------------------------------------------------------- diff and promote
-
-
-@dataclass(frozen=True, slots=True)
-class DiffOptions:
-    root: Path = Path(".")
-    envs: tuple[str, ...] = ()  # empty: every environment of the working tree or the old side
-    against: str | None = None  # git ref; None: merge-base of HEAD and origin/main, else HEAD
-    against_dir: Path | None = None  # live configs: DIR/<env>/openclaw.json or DIR/<env>.json
-
-
-def _agent_files(project: Project) -> dict[str, str]:
-    return {agent.id: agent.span.path for agent in project.agents.values()}
-
-
-def _by_env(files: Iterable[OutputFile]) -> dict[str, str]:
-    return {f.relpath.removeprefix("rendered/"): f.text for f in files}
-
-
-def diff_project(options: DiffOptions) -> "DiffReport":
-    """Compare a fresh in-memory compile of the working tree with `rendered/` as committed at a
-    git ref, or with a directory of live configs.
-
-    Raises:
-        CompileError: any compile error; PC401/PC402/PC403 from git; PC003 for a bad directory.
-    """
-    from . import differ, gitref  # noqa: PLC0415 (lazy: deepdiff and git, STYLE 8.5)
-
-    result = compile_project(CompileOptions(root=options.root, envs=options.envs, write=False))
-    if options.against_dir is not None:
-        baseline = gitref.read_directory(options.against_dir)
-    else:
-        baseline = gitref.read_rendered(options.root.resolve(), options.against)
-    names = options.envs or tuple(sorted({*result.resolutions, *baseline.environments()}))
-    new = _by_env(result.files)
-    report = differ.diff_files(
-        baseline.label, baseline.files, new, names, _agent_files(result.project)
-    )
-    return DiffReport(report.against, report.environments, baseline.notes)
-
-
-@dataclass(frozen=True, slots=True)
-class PromoteResult:
-    promotion: "Promotion"
-    diff: "DiffReport"
-    report: WriteReport
-    warnings: tuple[Diagnostic, ...]
-
-
-def promote_project(
-    root: Path, source: str, target: str, agents: tuple[str, ...] = ()
-) -> PromoteResult:
-    """Copy `source`'s locked chains into `target`'s lock, re-render `target`, write both files.
-
-    Raises:
-        CompileError: every chain that does not fit `target` (PC208), and any compile error of
-            `target` with the promoted chains; nothing is written then.
-    """
-    from . import differ, gitref, promoter  # noqa: PLC0415 (lazy, as in diff_project)
-
-    root = root.resolve()
-    project = load_project(root)
-    from_env, to_env = (select_environments(project, (name,))[0] for name in (source, target))
-    from_lock = read_lock(root, from_env.name)
-    fresh = not from_lock.chains and from_env.spec.promote_from is None
-    if fresh:  # a new repo: nothing compiled yet; promote what FROM resolves to now
-        document = lockfile.build(resolve(project, from_env, {}), env_inputs(project, from_env))
-        from_lock = lockfile.parse(lockfile.serialize(document), lock_path(from_env.name))
-    plan = promoter.promote(
-        project, (from_env, from_lock), (to_env, read_lock(root, to_env.name)), agents
-    )
-    resolution, files = render_env(project, to_env, plan.chains)
-    rendered = root / "rendered"
-    before = gitref.read_directory(rendered).files if rendered.is_dir() else {}
-    diff = differ.diff_files(
-        f"rendered/{to_env.name} before the promotion",
-        before,
-        _by_env(files),
-        (to_env.name,),
-        _agent_files(project),
-    )
-    found = [*project.warnings, *plan.warnings, *resolution.warnings]
-    if fresh:
-        message = f"rendered/{from_env.name} has no lock yet; promoted a fresh resolution of it"
-        hint = f"hint: run clawpolicy compile to write rendered/{from_env.name} too"
-        found.append(warning("PC305", message, Span(lock_path(from_env.name)), hint))
-    elif from_lock.inputs != env_inputs(project, from_env):
-        hint = f"hint: run clawpolicy compile --env {from_env.name} first, then promote"
-        message = f"rendered/{from_env.name} is older than its policies; promoted what it holds"
-        found.append(warning("PC305", message, Span(lock_path(from_env.name)), hint))
-    report = writer.write(files, root)
-    return PromoteResult(plan, diff, report, tuple(_dedupe(found)))

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from . import api, jsontext
-from .catalog import Offer, json_ready
-from .constraints import Source, provenance
 from .diagnostics import CompileError, error, format_text_one
-from .loader import load_project
-from .project import Project
-from .resolver import SubjectReport, agent_subject, resolve_subject
+from .load.catalog import Offer, json_ready
+from .load.loader import load_project
+from .load.project import Project
+from .resolve.constraints import Source, provenance
+from .resolve.resolver import SubjectReport, agent_subject, resolve_subject
 
 
 @dataclass(frozen=True, slots=True)

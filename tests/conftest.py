@@ -97,7 +97,7 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def cli() -> Callable[..., Any]:
     """Run the CLI in-process: cli(args...) -> click Result (stdout and stderr kept apart)."""
-    from compiler.cli import main_group
+    from compiler.cli.main import main_group
 
     runner = CliRunner()
 

@@ -18,15 +18,15 @@ MODULES = sorted(
     for path in PACKAGE.rglob("*.py")
 )
 # The command line and the one wrapper of each library may import it; nothing else may.
-CLI = re.compile(r"^compiler\.(cli(_\w+)?|__main__)$")
-WRAPPERS = {"git": "compiler.gitref", "deepdiff": "compiler.differ"}
+CLI = re.compile(r"^compiler\.(cli(\.\w+)?|__main__)$")
+WRAPPERS = {"git": "compiler.gitops.gitref", "deepdiff": "compiler.gitops.differ"}
 ONLY_USER = {
     "click": CLI,
-    "git": re.compile(r"^compiler\.gitref$"),
-    "deepdiff": re.compile(r"^compiler\.differ$"),
-    "jinja2": re.compile(r"^compiler\.renderer$"),
-    "yaml": re.compile(r"^compiler\.yamlsource$"),
-    "urllib": re.compile(r"^compiler\.fetcher$"),
+    "git": re.compile(r"^compiler\.gitops\.gitref$"),
+    "deepdiff": re.compile(r"^compiler\.gitops\.differ$"),
+    "jinja2": re.compile(r"^compiler\.output\.renderer$"),
+    "yaml": re.compile(r"^compiler\.load\.yamlsource$"),
+    "urllib": re.compile(r"^compiler\.catalogs\.fetcher$"),
 }
 
 
@@ -45,8 +45,10 @@ def test_modules_named_in_the_readme_exist() -> None:
 
 
 def test_core_modules_import_without_click_git_or_deepdiff() -> None:
-    core = [m for m in MODULES if not CLI.match(m) and m not in WRAPPERS.values()]
-    assert {"compiler.api", "compiler.resolver", "compiler.renderer"} <= set(core)
+    # the GitOps API orchestrates the two wrappers; only the GitOps commands import it
+    uses_wrappers = {*WRAPPERS.values(), "compiler.gitops.api"}
+    core = [m for m in MODULES if not CLI.match(m) and m not in uses_wrappers]
+    assert {"compiler.api", "compiler.resolve.resolver", "compiler.output.renderer"} <= set(core)
     script = "\n".join(
         [
             "import importlib, sys",
@@ -108,3 +110,54 @@ def test_every_module_has_a_docstring(module: str) -> None:
     path = REPO / (module.replace(".", "/") + ".py")
     docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
     assert docstring and docstring.strip(), f"{path.relative_to(REPO)} has no module docstring"
+
+
+# The pipeline's layers, lowest first: a module imports only from its own layer or below.
+LAYERS = (
+    re.compile(r"^compiler(\.diagnostics|\.jsontext)?$"),
+    re.compile(r"^compiler\.load(\.\w+)*$"),
+    re.compile(r"^compiler\.resolve(\.\w+)*$"),
+    re.compile(r"^compiler\.output(\.\w+)*$"),
+    re.compile(r"^compiler\.api$"),
+    re.compile(r"^compiler\.(gitops|catalogs)(\.\w+)*$|^compiler\.explainer$"),
+    re.compile(r"^compiler\.cli(\.\w+)*$|^compiler\.__main__$"),
+)
+
+
+def layer_of(module: str) -> int:
+    found = [index for index, pattern in enumerate(LAYERS) if pattern.match(module)]
+    assert len(found) == 1, f"{module} is in {len(found)} layers"
+    return found[0]
+
+
+def compiler_imports(module: str) -> set[str]:
+    """The compiler modules (or packages) a module imports, lazy imports included."""
+    path = REPO / (module.replace(".", "/") + ".py")
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    if path.name == "__init__.py":
+        package = module.removesuffix(".__init__").split(".")
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - node.level + 1]
+            target = ".".join([*base, *([node.module] if node.module else [])])
+            for alias in node.names if not node.module else [None]:
+                name = f"{target}.{alias.name}" if alias is not None else target
+                found.add(name if _is_module(name) else target)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("compiler"):
+            found.add(str(node.module))
+    return found
+
+
+def _is_module(name: str) -> bool:
+    path = REPO / name.replace(".", "/")
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+@pytest.mark.parametrize("module", [m.removesuffix(".__init__") for m in MODULES])
+def test_imports_point_down_the_layers(module: str) -> None:
+    own = layer_of(module)
+    is_file = (REPO / (module.replace(".", "/") + ".py")).exists()
+    source = module if is_file else module + ".__init__"
+    upward = sorted(m for m in compiler_imports(source) if layer_of(m) > own)
+    assert not upward, f"{module} (layer {own}) imports {upward} from a higher layer"

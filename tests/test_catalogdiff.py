@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from compiler.catalog import serialize_snapshot
-from compiler.catalogdiff import (
+from compiler.catalogs.catalogdiff import (
     CatalogDiff,
     FieldChange,
     diff_catalogs,
@@ -19,8 +18,9 @@ from compiler.catalogdiff import (
     format_markdown,
     format_text,
 )
-from compiler.cli_catalog import catalog
-from compiler.spec import CatalogSpec
+from compiler.cli.catalog import catalog
+from compiler.load.catalog import serialize_snapshot
+from compiler.load.spec import CatalogSpec
 from tests.conftest import catalog_text
 from tests.conftest import offer as make_offer
 from tests.support.catalog_fixtures import imported, native
@@ -221,28 +221,45 @@ def test_root_lists_the_agents_a_catalog_move_changes(
 ) -> None:
     """Resolving, not guessing: only the environment that uses OLD and only the agent whose
     chain moves are reported, with both chains."""
-    old = [make_offer("p", "openai/a", price={"input": 1, "output": 1}),
-           make_offer("p", "google/b", price={"input": 2, "output": 2}),
-           make_offer("p", "meta/c", price={"input": 3, "output": 3})]
+    old = [
+        make_offer("p", "openai/a", price={"input": 1, "output": 1}),
+        make_offer("p", "google/b", price={"input": 2, "output": 2}),
+        make_offer("p", "meta/c", price={"input": 3, "output": 3}),
+    ]
     new = [o for o in old if o["id"] != "openai/a"]
-    root = make_project({
-        "policies/tiers.yaml": "version: 1\ntiers:\n  t: {fallbacks: 1}\n",
-        "policies/teams/x.yaml": "version: 1\nteam: x\nagents:\n  moved: {tier: t}\n"
-                                 "  stays: {tier: t, pin: p/meta/c, fallbacks: 0}\n",
-        "policies/environments/prod.yaml": ENV_YAML.format(catalog="old.json"),
-        "policies/environments/dev.yaml": ENV_YAML.format(catalog="other.json").replace(
-            "environment: prod", "environment: dev"),
-        "policies/catalogs/old.json": catalog_text(old),
-        "policies/catalogs/other.json": catalog_text(old, date="2026-11-19"),
-    })
+    root = make_project(
+        {
+            "policies/tiers.yaml": "version: 1\ntiers:\n  t: {fallbacks: 1}\n",
+            "policies/teams/x.yaml": "version: 1\nteam: x\nagents:\n  moved: {tier: t}\n"
+            "  stays: {tier: t, pin: p/meta/c, fallbacks: 0}\n",
+            "policies/environments/prod.yaml": ENV_YAML.format(catalog="old.json"),
+            "policies/environments/dev.yaml": ENV_YAML.format(catalog="other.json").replace(
+                "environment: prod", "environment: dev"
+            ),
+            "policies/catalogs/old.json": catalog_text(old),
+            "policies/catalogs/other.json": catalog_text(old, date="2026-11-19"),
+        }
+    )
     (tmp_path / "new.json").write_text(catalog_text(new, date="2026-11-27"))
-    result = cli("catalog", "diff", str(root / "policies/catalogs/old.json"),
-                 str(tmp_path / "new.json"), "--root", str(root), "--format", "json")
+    result = cli(
+        "catalog",
+        "diff",
+        str(root / "policies/catalogs/old.json"),
+        str(tmp_path / "new.json"),
+        "--root",
+        str(root),
+        "--format",
+        "json",
+    )
     assert result.exit_code == 1, result.stderr
-    assert json.loads(result.stdout)["affected_agents"] == [{
-        "environment": "prod", "agent": "moved",
-        "old_chain": ["p/openai/a", "p/google/b"], "new_chain": ["p/google/b", "p/meta/c"],
-    }]
+    assert json.loads(result.stdout)["affected_agents"] == [
+        {
+            "environment": "prod",
+            "agent": "moved",
+            "old_chain": ["p/openai/a", "p/google/b"],
+            "new_chain": ["p/google/b", "p/meta/c"],
+        }
+    ]
 
 
 ENV_YAML = """\

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from compiler import differ, diffreport
 from compiler.diagnostics import CompileError
-from compiler.diffreport import Change, Side
-from compiler.lockfile import Lock
+from compiler.gitops import differ, diffreport
+from compiler.gitops.diffreport import Change, Side
+from compiler.output.lockfile import Lock
 
 CATALOG = "policies/catalogs/c.json"
 TEAM = "policies/teams/core.yaml"

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from compiler import api, conformance
-from compiler.constraints import merge, monthly_cost, problems
-from compiler.loader import load_project
-from compiler.project import Constraints, Environment, Project
-from compiler.resolver import DEFAULT_KEY, IMAGE_KEY, TIER_KEY_PREFIX
+from compiler import api
+from compiler.load.loader import load_project
+from compiler.load.project import Constraints, Environment, Project
+from compiler.output import conformance
+from compiler.resolve.constraints import merge, monthly_cost, problems
+from compiler.resolve.resolver import DEFAULT_KEY, IMAGE_KEY, TIER_KEY_PREFIX
 from tests.conftest import REPO
 from tests.support.openclaw import Validator
 from tests.test_cases import failures, validate_all

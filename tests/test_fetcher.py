@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from compiler.catalog import parse_snapshot
-from compiler.cli_catalog import catalog
+from compiler.catalogs.fetcher import FetchOptions, fetch_catalog
+from compiler.catalogs.importers import IMPORTERS, ImportOptions
+from compiler.cli.catalog import catalog
 from compiler.diagnostics import CompileError
-from compiler.fetcher import FetchOptions, fetch_catalog
-from compiler.importers import IMPORTERS, ImportOptions
+from compiler.load.catalog import parse_snapshot
 from tests.support.catalog_fixtures import imported, native
 
 pytestmark = pytest.mark.network

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from compiler import api, gitref
+from compiler import api
 from compiler.diagnostics import CompileError
+from compiler.gitops import gitref
 from tests.conftest import catalog_text, offer
 
 pytestmark = pytest.mark.git

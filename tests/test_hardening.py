@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from compiler.yamlsource import parse
+from compiler.load.yamlsource import parse
 from tests.conftest import offer
 from tests.test_resolver import CATALOG, ENV, TEAM, repo_files
 
@@ -149,8 +149,9 @@ def test_numeric_yaml_key_is_reported_at_the_key(make_project: Build, cli: Cli) 
 def test_catalog_import_names_the_format_a_file_really_has(cli: Cli, tmp_path: Path) -> None:
     native = tmp_path / "prices.json"
     native.write_text(json.dumps({"gpt-x": {"litellm_provider": "openai", "mode": "chat"}}))
-    result = cli("catalog", "import", str(native), "--format", "openrouter", "-o",
-                 str(tmp_path / "out.json"))
+    result = cli(
+        "catalog", "import", str(native), "--format", "openrouter", "-o", str(tmp_path / "out.json")
+    )
     assert result.exit_code == 2
     assert "looks like the litellm format" in result.stderr and "--format litellm" in result.stderr
     assert not (tmp_path / "out.json").exists()
@@ -169,7 +170,7 @@ def test_catalog_import_names_the_format_a_file_really_has(cli: Cli, tmp_path: P
 )
 def test_every_secret_shape_is_caught_by_the_fast_prefilter(sample: str) -> None:
     """The substring prefilter must never hide a secret the full scan would find."""
-    from compiler import conformance
+    from compiler.output import conformance
 
     assert list(conformance.iter_secrets({"k": sample}))
     assert conformance.check(json.dumps({"gateway": {"mode": "local"}, "k": sample}), "x")

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from compiler import api
-from compiler.catalog import parse_snapshot, serialize_snapshot
-from compiler.cli_catalog import catalog
+from compiler.catalogs.importers import IMPORTERS, ImportOptions
+from compiler.cli.catalog import catalog
 from compiler.diagnostics import CompileError
-from compiler.importers import IMPORTERS, ImportOptions
+from compiler.load.catalog import parse_snapshot, serialize_snapshot
 from tests.support.catalog_fixtures import (
     environment_yaml,
     example_repo,
@@ -180,7 +180,7 @@ def test_openrouter_newer_api_sentinels() -> None:
 
 
 def test_openrouter_may_expired_models_are_retired_as_of_the_snapshot_date() -> None:
-    from compiler.catalog import offer_from_spec
+    from compiler.load.catalog import offer_from_spec
 
     result = imported("openrouter-may")
     offers = offer_map(result)

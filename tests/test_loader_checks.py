@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from compiler.diagnostics import CompileError, Severity
-from compiler.loader import load_project
+from compiler.load.loader import load_project
 from tests.conftest import catalog_text, offer
 from tests.test_resolver import CATALOG, ENV, TEAM, TIERS, repo_files
 
@@ -37,7 +37,9 @@ def test_environment_without_agents_is_PC116(make_project: Build) -> None:
 
 def test_pin_with_a_provider_typo_is_PC115(make_project: Build) -> None:
     project = repo_files([offer("infron", "x/m")], agent="pin: infrom/x/m", providers=("p",))
-    project[ENV] = project[ENV].replace("  p: {base_url: https://p.", "  infron: {base_url: https://i.")
+    project[ENV] = project[ENV].replace(
+        "  p: {base_url: https://p.", "  infron: {base_url: https://i."
+    )
     assert codes_at(make_project(project)) == [("PC115", TEAM, 6)]
 
 
@@ -52,9 +54,11 @@ def test_unclosed_glob_is_PC109(make_project: Build) -> None:
 
 def test_promote_from_cycle_is_PC118(make_project: Build) -> None:
     project = files(env="promote_from: f")
-    project["policies/environments/f.yaml"] = project[ENV].replace(
-        "environment: e", "environment: f"
-    ).replace("promote_from: f", "promote_from: e")
+    project["policies/environments/f.yaml"] = (
+        project[ENV]
+        .replace("environment: e", "environment: f")
+        .replace("promote_from: f", "promote_from: e")
+    )
     assert [c for c, _, _ in codes_at(make_project(project))] == ["PC118", "PC118"]
 
 
@@ -78,12 +82,16 @@ def test_name_differing_from_file_name_warns(make_project: Build) -> None:
     project[ENV] = project[ENV].replace("environment: e", "environment: prod")
     warnings = load_project(make_project(project)).warnings
     assert sorted((w.code, w.span.path if w.span else "") for w in warnings) == [
-        ("PC117", ENV), ("PC117", TEAM)
+        ("PC117", ENV),
+        ("PC117", TEAM),
     ]
 
 
 def test_catalog_price_variable_still_allowed(make_project: Build) -> None:
     project = files()
-    project[CATALOG] = json.dumps(json.loads(catalog_text(
-        [offer("p", "x/m", price={"input": "variable", "output": "variable"})])))
+    project[CATALOG] = json.dumps(
+        json.loads(
+            catalog_text([offer("p", "x/m", price={"input": "variable", "output": "variable"})])
+        )
+    )
     assert load_project(make_project(project)).environments["e"].catalog.offers

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from compiler import api, conformance
+from compiler import api
 from compiler.diagnostics import CompileError, Diagnostic
-from compiler.renderer import canonical_json, parse_rendered, render_template
+from compiler.output import conformance
+from compiler.output.renderer import canonical_json, parse_rendered, render_template
 from tests.conftest import TEMPLATE, catalog_text, offer
 
 TEMPLATE_PATH = "templates/openclaw.json.j2"

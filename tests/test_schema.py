@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from compiler.schema import policy_schema
+from compiler.load.schema import policy_schema
 from tests.conftest import REPO
 
 POLICY_FILES = sorted((REPO / "policies").rglob("*.yaml"))

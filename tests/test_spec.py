@@ -10,16 +10,16 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from compiler.diagnostics import CompileError, Diagnostic
-from compiler.loader import load_project
-from compiler.schemaerrors import diagnostics_from_validation
-from compiler.spec import (
+from compiler.load.loader import load_project
+from compiler.load.schemaerrors import diagnostics_from_validation
+from compiler.load.spec import (
     CatalogSpec,
     EnvironmentFileSpec,
     TeamFileSpec,
     TiersFileSpec,
     parse_token_count,
 )
-from compiler.yamlsource import parse
+from compiler.load.yamlsource import parse
 from tests.conftest import catalog_text, offer
 from tests.test_resolver import ENV, TEAM, TIERS, line_of, repo_files
 

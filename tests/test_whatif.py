@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from compiler import whatif
 from compiler.diagnostics import CompileError
+from compiler.gitops import whatif
 from tests.conftest import catalog_text, offer
 from tests.test_gitref import PROVIDER, policy_files
 

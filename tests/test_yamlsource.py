@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from compiler.diagnostics import CompileError, Span
-from compiler.yamlsource import parse
+from compiler.load.yamlsource import parse
 
 DOC = textwrap.dedent(
     """\

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from compiler.importers import IMPORTERS, ImportOptions, ImportResult
+from compiler.catalogs.importers import IMPORTERS, ImportOptions, ImportResult
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "catalogs"

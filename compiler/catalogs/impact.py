@@ -1,0 +1,65 @@
+"""What a catalog move would change: the agents whose chain differs when an environment's
+catalog OLD is replaced by NEW (`catalog diff OLD NEW --root DIR`). Computed by resolving.
+
+An environment is moved when it lists a file with OLD's bytes (OLD itself, or a copy).
+Both sides resolve as `compile` would, keeping locked choices that still fit, so the answer
+is what the next compile after the switch changes. A chain that NEW cannot satisfy at all is
+reported with an empty new chain.
+"""
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+from .. import api
+from ..load.catalog import Catalog, offer_from_spec
+from ..load.loader import load_project
+from ..load.project import Environment, Project
+from ..load.spec import CatalogSpec
+from ..resolve.resolver import agent_subject, resolve_subject
+from .catalogdiff import AffectedAgent
+
+
+def _listing_old(project: Project, env: Environment, old_digest: str) -> set[str]:
+    """The environment's catalog files with OLD's bytes (the loader hashed every one already)."""
+    return {p for p in env.catalog_paths if project.input_digests.get(p) == old_digest}
+
+
+def _with_catalog(
+    env: Environment, swapped: set[str], new: CatalogSpec, source: str
+) -> Environment:
+    """The environment with the offers of the `swapped` files replaced by NEW's."""
+    kept = [o for o in env.catalog.offers if o.source not in swapped]
+    added = [offer_from_spec(spec, new.date, source) for spec in new.offers]
+    dates = {*(d for d in env.catalog.dates), new.date}
+    return replace(env, catalog=Catalog.of([*kept, *added], dates))
+
+
+def affected_agents(root: Path, old_path: Path, new: CatalogSpec) -> tuple[AffectedAgent, ...]:
+    """Every (environment, agent) whose chain changes when the environment moves to NEW.
+
+    Raises:
+        CompileError: the policy repository does not load.
+    """
+    project = load_project(root.resolve())
+    old_digest = hashlib.sha256(old_path.read_bytes()).hexdigest()
+    found: list[AffectedAgent] = []
+    for env in project.environments.values():
+        swapped = _listing_old(project, env, old_digest)
+        if not swapped or env.spec.promote_from is not None:
+            continue  # does not use OLD, or never resolves on its own
+        moved = _with_catalog(env, swapped, new, str(old_path))
+        locked = api.locked_chains(
+            api.read_lock(Path(project.root), env.name), env, api.CompileOptions()
+        )
+        for agent_id in env.agent_ids:
+            subject = agent_subject(project, env, project.agents[agent_id])
+            if subject is None:
+                continue
+            before = resolve_subject(project, env, subject, locked).result
+            after = resolve_subject(project, moved, subject, locked).result
+            old_chain = before.refs if before else ()
+            new_chain = after.refs if after else ()
+            if old_chain != new_chain:
+                found.append(AffectedAgent(env.name, agent_id, old_chain, new_chain))
+    return tuple(sorted(found, key=lambda a: (a.environment, a.agent)))

@@ -1,0 +1,187 @@
+"""The conventions every clawpolicy command follows: shared options (`--root`, `--format`,
+`--quiet`, `--no-color`, `--max-errors`), how results and diagnostics are printed (stdout and
+stderr, colour only on a terminal, GitHub annotations), and the exit codes, with CompileError
+as exit 2 and anything unexpected as exit 3 with the traceback.
+
+Exit codes (every command):
+    0  success; no changes (`diff`), outputs up to date (`compile --check`)
+    1  changes found (`diff`), outputs would change (`compile --check`)
+    2  user error: bad YAML, schema, unsatisfiable policy, template error, unknown ref, bad usage
+    3  internal error: "please report", with the traceback
+
+The command modules (`cli.main`, `cli.catalog`, `cli.gitops`) import this one; it imports none of
+them, so any of them can be imported first.
+"""
+
+import dataclasses
+import functools
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from .. import diagnostics
+from ..diagnostics import CompileError, Diagnostic
+
+EXIT_OK, EXIT_CHANGES, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """How to print: format of the report, quiet, colour, error cap."""
+
+    format: str = "text"
+    quiet: bool = False
+    color: bool = False
+    max_errors: int = 20
+    path_prefix: str = ""  # the policy repo's folder within the git repository (annotations)
+
+    def diagnostics(self, items: Sequence[Diagnostic]) -> None:
+        if not items:
+            return
+        if self.format == "github":
+            text = diagnostics.format_github(items, self.path_prefix)
+        elif self.format == "json":
+            return  # json reports carry their diagnostics on stdout
+        else:
+            text = diagnostics.format_text(items, self.max_errors, self.color)
+        click.echo(text, err=True)
+
+    def result(self, text: str) -> None:
+        if not self.quiet or self.format == "json":
+            click.echo(text, nl=not text.endswith("\n"))
+
+
+def annotation_prefix(root: Path) -> str:
+    """Where the policy repo sits inside the checkout GitHub annotates ("" at its top).
+
+    GitHub resolves annotation paths against GITHUB_WORKSPACE; elsewhere the git top level
+    (the nearest folder with a .git) stands in for it.
+    """
+    root = root.resolve()
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if workspace:
+        base = Path(workspace).resolve()
+    else:
+        base = next((p for p in (root, *root.parents) if (p / ".git").exists()), root)
+    if not root.is_relative_to(base) or root == base:
+        return ""
+    return root.relative_to(base).as_posix() + "/"
+
+
+def _use_color(no_color: bool) -> bool:
+    # no-color.org: only a non-empty NO_COLOR turns colour off
+    return not no_color and not os.environ.get("NO_COLOR") and sys.stderr.isatty()
+
+
+@dataclass(frozen=True, slots=True)
+class Common:
+    """What every command shares: the policy repository and how to print."""
+
+    root: Path
+    out: Output
+
+
+def common_options(formats: Sequence[str]) -> Callable[[Any], Any]:
+    """Add --root, --format, --quiet, --no-color and --max-errors; the command gets one
+    `common: Common` argument instead of five."""
+
+    def decorate(func: Any) -> Any:
+        @functools.wraps(func)
+        def command(
+            *args: Any,
+            root: Path,
+            fmt: str,
+            quiet: bool,
+            no_color: bool,
+            max_errors: int,
+            **kwargs: Any,
+        ) -> Any:
+            out = make_output(fmt, quiet, no_color, max_errors)
+            if fmt == "github":
+                out = dataclasses.replace(out, path_prefix=annotation_prefix(root))
+            return func(*args, common=Common(root, out), **kwargs)
+
+        for option in reversed(_common_option_list(formats)):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _common_option_list(formats: Sequence[str]) -> list[Callable[[Any], Any]]:
+    return [
+        click.option(
+            "--root",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("."),
+            show_default=True,
+            help="The policy repository.",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(formats),
+            default=formats[0],
+            show_default=True,
+            help="Output format.",
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="Print only problems."),
+        click.option("--no-color", is_flag=True, help="Never colour (also: NO_COLOR)."),
+        click.option(
+            "--max-errors",
+            type=click.IntRange(1),
+            default=20,
+            show_default=True,
+            help="Show at most this many diagnostics.",
+        ),
+    ]
+
+
+@contextmanager
+def user_errors(out: Output) -> Iterator[None]:
+    """A CompileError inside becomes its diagnostics and exit 2."""
+    try:
+        yield
+    except CompileError as exc:
+        fail(out, exc)
+
+
+def make_output(fmt: str, quiet: bool, no_color: bool, max_errors: int) -> Output:
+    return Output(fmt, quiet, _use_color(no_color), max_errors)
+
+
+def fail(out: Output, exc: CompileError) -> NoReturn:
+    """Print a CompileError's diagnostics and exit 2."""
+    if out.format == "json":
+        click.echo(
+            json.dumps(
+                {"ok": False, "diagnostics": [diagnostics.to_json(d) for d in exc.diagnostics]},
+                indent=2,
+            )
+        )
+    out.diagnostics(exc.diagnostics)
+    raise SystemExit(EXIT_USER)
+
+
+class SafeGroup(click.Group):
+    """Turns unexpected exceptions into exit 3 with a traceback (CompileError never gets here)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception:
+            click.echo(
+                "clawpolicy: internal error, please report it with this traceback:", err=True
+            )
+            click.echo(traceback.format_exc(), err=True)
+            raise SystemExit(EXIT_INTERNAL) from None

@@ -1,0 +1,271 @@
+"""Promotion: copy one environment's resolved chains into another's lock (Lock x Environment ->
+Promotion). Pure; no IO.
+
+The source is FROM's lock as committed in `rendered/FROM/` (what FROM runs and what was
+reviewed), not a fresh resolution. Each ref moves to TO's provider accounts: the same provider
+when TO has it and its catalog offers the model, else the same model id on TO's providers in
+TO's order. Every promoted chain must then satisfy TO's merged constraints (as of TO's own
+catalog), its pin and its budget; any that does not is an error and nothing is promoted.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ..diagnostics import Diagnostic, Span, error, raise_if_errors, warning
+from ..load.catalog import Offer
+from ..load.project import Agent, Constraints, Environment, Project
+from ..output.lockfile import Lock
+from ..resolve.constraints import Merged, merge, monthly_cost, problems
+from ..resolve.resolver import DEFAULT_KEY, IMAGE_KEY, TIER_KEY_PREFIX, agent_subject
+
+
+@dataclass(frozen=True, slots=True)
+class PromotedChain:
+    key: str  # agent id, "@default", "@image" or "@tier:<name>"
+    source_key: str  # the key read from FROM's lock (a tier chain when default tiers differ)
+    source_refs: tuple[str, ...]
+    refs: tuple[str, ...]  # mapped to TO's provider accounts
+
+    @property
+    def remapped(self) -> bool:
+        return self.source_refs != self.refs
+
+
+@dataclass(frozen=True, slots=True)
+class Promotion:
+    source: str
+    target: str
+    chains: Mapping[str, tuple[str, ...]]  # TO's whole new lock: promoted chains over its own
+    promoted: tuple[PromotedChain, ...]
+    not_in_source: tuple[str, ...]  # agents TO deploys that FROM's lock lacks (TO's chain kept)
+    warnings: tuple[Diagnostic, ...] = ()
+
+
+def map_ref(ref: str, target: Environment) -> str | None:
+    """`ref` on `target`'s provider accounts, or None when none of them offers its model."""
+    provider, _, model_id = ref.partition("/")
+    providers = [p.id for p in target.providers]
+    if provider in providers and ref in target.catalog.by_ref:
+        return ref
+    for candidate in (f"{p}/{model_id}" for p in providers):
+        if candidate in target.catalog.by_ref:
+            return candidate
+    return ref if provider in providers else None
+
+
+def _check_environments(source: Environment, target: Environment, lock: Lock) -> None:
+    found = []
+    if source.name == target.name:
+        found.append(error("PC103", "promote needs two different environments"))
+    wanted = target.spec.promote_from
+    if wanted is not None and wanted != source.name:
+        found.append(
+            error(
+                "PC103",
+                f"environment '{target.name}' promotes from '{wanted}', not '{source.name}'",
+                target.spans.get("promote_from", target.span),
+                f"hint: clawpolicy promote {wanted} {target.name}",
+            )
+        )
+    if not lock.chains:
+        found.append(
+            error(
+                "PC205",
+                f"environment '{source.name}' has no lock to promote",
+                Span(f"rendered/{source.name}"),
+                f"hint: run clawpolicy compile --env {source.name} and commit rendered/ first",
+            )
+        )
+    raise_if_errors(found)
+
+
+def _keys(project: Project, target: Environment, agents: tuple[str, ...]) -> list[str]:
+    if agents:
+        return list(dict.fromkeys(agents))
+    keys = list(target.agent_ids)
+    keys += [DEFAULT_KEY] if target.spec.default_tier else []
+    keys += [IMAGE_KEY] if target.spec.image_tier else []
+    return keys + [TIER_KEY_PREFIX + name for name in project.tiers]
+
+
+def _source_key(key: str, source: Environment, target: Environment) -> str:
+    """FROM's key for TO's chain: when the default (image) tiers differ, FROM's chain of TO's
+    default (image) tier."""
+    for special, field_name in ((DEFAULT_KEY, "default_tier"), (IMAGE_KEY, "image_tier")):
+        wanted = getattr(target.spec, field_name)
+        if key == special and getattr(source.spec, field_name) != wanted:
+            return TIER_KEY_PREFIX + str(wanted)
+    return key
+
+
+def _tier_layers(project: Project, target: Environment, tier: str) -> tuple[Constraints, ...]:
+    override = target.tier_overrides.get(tier)
+    return (project.tiers[tier].layer, *((override,) if override else ()))
+
+
+class _Checker:
+    """Maps promoted chains to TO and checks them: catalog, constraints, pin and budget."""
+
+    def __init__(self, project: Project, target: Environment) -> None:
+        self.project = project
+        self.target = target
+        self.providers = {p.id for p in target.providers}
+        self.problems: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
+
+    def check(self, key: str, source_refs: tuple[str, ...]) -> tuple[str, ...]:
+        """TO's refs for a chain of FROM; every misfit is recorded in `problems`."""
+        span, merged, agent = self._constraints(key)
+        refs = []
+        for ref in source_refs:
+            mapped = map_ref(ref, self.target)
+            if mapped is None:
+                self.misfit(key, ref, "no provider of the environment offers its model", span)
+            else:
+                refs.append(mapped)
+        offers = self._offers(key, tuple(refs), merged, span) if merged else []
+        if agent is not None and offers and len(offers) == len(source_refs):
+            self._pin_and_budget(agent, refs[0], offers[0])
+        return tuple(refs)
+
+    def _constraints(self, key: str) -> tuple[Span | None, Merged | None, Agent | None]:
+        if not key.startswith("@"):
+            agent = self.project.agents[key]
+            subject = agent_subject(self.project, self.target, agent)
+            if subject is None:
+                return agent.span, None, None  # no tier here: compiling TO reports PC102
+            weights = subject.workload if subject.workload and any(subject.workload) else None
+            return agent.span, merge(subject.layers, subject.extra_requires, weights), agent
+        tier = key.removeprefix(TIER_KEY_PREFIX)
+        if key in (DEFAULT_KEY, IMAGE_KEY):
+            field_name = "default_tier" if key == DEFAULT_KEY else "image_tier"
+            tier = str(getattr(self.target.spec, field_name))
+        layers = _tier_layers(self.project, self.target, tier)
+        merged = merge(layers, ("vision",) if key == IMAGE_KEY else ())
+        return self.project.tiers[tier].span, merged, None
+
+    def _offers(
+        self, key: str, refs: tuple[str, ...], merged: Merged, span: Span | None
+    ) -> list[Offer]:
+        offers = []
+        for ref in refs:
+            offer = self.target.catalog.by_ref.get(ref)
+            if offer is None or offer.provider not in self.providers:
+                self.misfit(key, ref, "not offered by the environment's providers", span)
+                continue
+            reasons = problems(offer, merged)
+            if reasons:
+                self.misfit(key, ref, "; ".join(reasons), span, merged)
+            offers.append(offer)
+        return offers
+
+    def _pin_and_budget(self, agent: Agent, primary: str, offer: Offer) -> None:
+        pin = agent.spec.pin
+        if pin is not None and map_ref(pin, self.target) != primary:
+            self.misfit(agent.id, primary, f"the agent pins {pin}", agent.spans.get("pin"))
+        workload, budget = agent.spec.workload, agent.spec.budget
+        if budget is None:
+            return
+        cost = monthly_cost(offer, workload.input_mtok, workload.output_mtok) if workload else None
+        if cost is None or cost > budget:
+            shown = "unknown" if cost is None else f"{cost:.2f}"
+            reason = f"estimated {shown} USD/month > budget {budget}"
+            self.misfit(agent.id, primary, reason, agent.spans.get("budget"))
+
+    def misfit(
+        self, key: str, ref: str, reason: str, span: Span | None, merged: Merged | None = None
+    ) -> None:
+        notes = [f"note: {line}" for line in merged.describe()] if merged else []
+        message = (
+            f"promoted {ref} for {_label(key)} does not fit environment "
+            f"'{self.target.name}': {reason}"
+        )
+        if key.startswith(TIER_KEY_PREFIX):  # as in compile: a tier without an alias only warns
+            notes.append("note: the tier gets no alias in this environment (PC206)")
+            self.warnings.append(warning("PC208", message, span, *notes))
+        else:
+            self.problems.append(error("PC208", message, span, *notes))
+
+
+def _label(key: str) -> str:
+    if key == DEFAULT_KEY:
+        return "the default model"
+    if key == IMAGE_KEY:
+        return "the image model"
+    if key.startswith(TIER_KEY_PREFIX):
+        return f"tier '{key.removeprefix(TIER_KEY_PREFIX)}'"
+    return f"agent '{key}'"
+
+
+def _check_agents(
+    project: Project, target: Environment, source_lock: Lock, agents: Iterable[str]
+) -> None:
+    found = []
+    for agent_id in agents:
+        if agent_id not in target.agent_ids:
+            found.append(error("PC103", f"agent '{agent_id}' is not deployed in '{target.name}'"))
+        elif agent_id not in source_lock.chains:
+            found.append(error("PC205", f"agent '{agent_id}' has no chain in the source lock"))
+    raise_if_errors(found)
+
+
+def promote(
+    project: Project,
+    source: tuple[Environment, Lock],
+    target: tuple[Environment, Lock],
+    agents: tuple[str, ...] = (),
+) -> Promotion:
+    """Copy FROM's locked chains into TO's lock, for every agent TO deploys (or only `agents`),
+    plus the default, image and tier alias chains when no agent is named.
+
+    Args:
+        project: the loaded policy repo.
+        source: FROM and its lock.
+        target: TO and its current lock (chains not promoted are kept).
+        agents: promote only these agents.
+
+    Raises:
+        CompileError: PC205 (FROM has no lock, an agent without a chain there), PC208 for every
+            chain that does not fit TO, PC103 for bad environments or agents.
+    """
+    (from_env, from_lock), (to_env, to_lock) = source, target
+    _check_environments(from_env, to_env, from_lock)
+    _check_agents(project, to_env, from_lock, agents)
+    checker = _Checker(project, to_env)
+    promoted: list[PromotedChain] = []
+    missing: list[str] = []
+    for key in _keys(project, to_env, agents):
+        source_key = _source_key(key, from_env, to_env)
+        source_refs = from_lock.chains.get(source_key)
+        if source_refs is None:
+            missing += [] if key.startswith("@") else [key]
+            continue
+        refs = checker.check(key, source_refs)
+        promoted.append(PromotedChain(key, source_key, source_refs, refs))
+    raise_if_errors(checker.problems)
+    chains = {**to_lock.chains, **{p.key: p.refs for p in promoted}}
+    return Promotion(
+        from_env.name,
+        to_env.name,
+        chains,
+        tuple(promoted),
+        tuple(missing),
+        tuple(checker.warnings),
+    )
+
+
+def format_summary(promotion: Promotion) -> str:
+    """What was promoted: a count, each chain moved to another provider account, and the agents
+    FROM's lock lacks."""
+    source, target = promotion.source, promotion.target
+    lines = [f"promoted {len(promotion.promoted)} chain(s) from {source} to {target}"]
+    lines += [
+        f"  {p.key}: {', '.join(p.source_refs)} -> {', '.join(p.refs)}"
+        for p in promotion.promoted
+        if p.remapped
+    ]
+    lines += [
+        f"  {key}: not in {source}'s lock; {target} keeps its own chain"
+        for key in promotion.not_in_source
+    ]
+    return "\n".join(lines)

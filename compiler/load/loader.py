@@ -1,0 +1,473 @@
+"""Stage 1: read a policy repository into a Project (files -> Project). The only policy reader.
+
+Discovers `policies/tiers.yaml`, `policies/teams/*.yaml`, `policies/environments/*.yaml` and the
+catalog snapshots the environments name; validates each file with `spec.py`; then checks what
+spans files (tier references, unique agent ids, providers, catalogs, templates). Every error of
+the stage is collected and raised as one CompileError.
+"""
+
+import difflib
+import fnmatch
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import CompileError, Diagnostic, Span, error, raise_if_errors, warning
+from .catalogloader import load_catalogs
+from .filereader import FileReader, LoadedFile
+from .project import Agent, Constraints, Environment, Project, Provider, Tier
+from .spec import (
+    AGENT_ID_RE,
+    ENV_VAR_RE,
+    PROVIDER_ID_RE,
+    ConstraintSpec,
+    EnvironmentFileSpec,
+    EnvRefSpec,
+    TeamFileSpec,
+    TiersFileSpec,
+)
+from .yamlsource import SourceMap
+
+CONSTRAINT_KEYS = tuple(ConstraintSpec.model_fields)
+
+
+def _key_spans(source_map: SourceMap, where: tuple[Any, ...], keys: Any) -> dict[str, Span]:
+    spans = {}
+    for key in keys:
+        span = source_map.values.get((*where, key))
+        if span is not None:
+            spans[key] = span
+    return spans
+
+
+def _layer(
+    origin: str, spec: ConstraintSpec, source_map: SourceMap, where: tuple[Any, ...]
+) -> Constraints:
+    return Constraints(origin, spec, _key_spans(source_map, where, CONSTRAINT_KEYS))
+
+
+def _policy_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
+
+
+def _load_tiers(reader: FileReader, policies: Path) -> dict[str, Tier]:
+    path = policies / "tiers.yaml"
+    if not path.exists():
+        reader.problems.append(
+            error(
+                "PC112",
+                "policies/tiers.yaml is missing",
+                Span(reader.rel(path)),
+                "hint: every policy repo defines its tiers in policies/tiers.yaml",
+            )
+        )
+        return {}
+    loaded = reader.load(path, TiersFileSpec)
+    if loaded is None:
+        return {}
+    tiers = {}
+    for name, spec in sorted(loaded.spec.tiers.items()):
+        where = ("tiers", name)
+        span = loaded.source_map.keys.get(where, Span(loaded.path, 1, 1))
+        tiers[name] = Tier(name, spec, span, _layer(f"tier {name}", spec, loaded.source_map, where))
+    return tiers
+
+
+def _load_agents(
+    reader: FileReader, policies: Path, tiers: Mapping[str, Tier]
+) -> tuple[dict[str, Agent], set[str]]:
+    agents: dict[str, Agent] = {}
+    teams: dict[str, str] = {}
+    for path in _policy_files(policies / "teams"):
+        loaded = reader.load(path, TeamFileSpec)
+        if loaded is None:
+            continue
+        spec: TeamFileSpec = loaded.spec
+        team_span = loaded.source_map.values.get(("team",), Span(loaded.path, 1, 1))
+        if spec.team in teams:
+            reader.problems.append(
+                error(
+                    "PC105",
+                    f"team '{spec.team}' is defined twice",
+                    team_span,
+                    f"note: also defined in {teams[spec.team]}",
+                )
+            )
+            continue
+        teams[spec.team] = loaded.path
+        if Path(loaded.path).stem != spec.team:
+            reader.warnings.append(
+                warning(
+                    "PC117",
+                    f"team '{spec.team}' is defined in {loaded.path}",
+                    team_span,
+                    "hint: name the file after the team (a typo in team: changes which "
+                    "environments deploy its agents)",
+                )
+            )
+        for agent_id, agent_spec in spec.agents.items():
+            agent = _make_agent(reader, loaded, spec.team, agent_id, agent_spec)
+            if agent is None:
+                continue
+            if agent_id in agents:
+                reader.problems.append(
+                    error(
+                        "PC105",
+                        f"agent id '{agent_id}' is used twice",
+                        agent.span,
+                        f"note: first defined at {agents[agent_id].span}",
+                        "hint: agent ids are OpenClaw agent ids and must be unique org-wide",
+                    )
+                )
+                continue
+            _check_tier_ref(reader, tiers, agent_spec.tier, agent.spans.get("tier"))
+            agents[agent_id] = agent
+    return dict(sorted(agents.items())), set(teams)
+
+
+def _make_agent(
+    reader: FileReader, loaded: LoadedFile, team: str, agent_id: str, spec: Any
+) -> Agent | None:
+    where = ("agents", agent_id)
+    span = loaded.source_map.keys.get(where, Span(loaded.path, 1, 1))
+    if not AGENT_ID_RE.match(agent_id):
+        reader.problems.append(
+            error(
+                "PC106",
+                f"agent id '{agent_id}' is not a valid OpenClaw agent id",
+                span,
+                "note: ids must match ^[a-z0-9_][a-z0-9_-]{0,63}$ (lowercase, digits, _ and -)",
+            )
+        )
+        return None
+    spans = _key_spans(loaded.source_map, where, type(spec).model_fields)
+    if spec.budget is not None and spec.workload is None:
+        reader.problems.append(
+            error(
+                "PC102",
+                f"agent '{agent_id}' sets budget but no workload",
+                spans.get("budget", span),
+                "hint: add workload: {input_mtok: N, output_mtok: M} so the cost can be estimated",
+            )
+        )
+    layer = _layer(f"agent {agent_id}", spec, loaded.source_map, where)
+    return Agent(agent_id, team, spec, span, layer, spans)
+
+
+def _check_tier_ref(
+    reader: FileReader, tiers: Mapping[str, Tier], name: str | None, span: Span | None
+) -> None:
+    if name is None or name in tiers or not tiers:
+        return
+    close = difflib.get_close_matches(name, list(tiers), n=1)
+    hint = f"hint: did you mean '{close[0]}'?" if close else f"note: tiers: {', '.join(tiers)}"
+    reader.problems.append(error("PC104", f"unknown tier '{name}'", span, hint))
+
+
+def load_project(root: Path) -> Project:
+    """Read and check every policy file under `root`.
+
+    Raises:
+        CompileError: every error found in the policy files (nothing is half-loaded).
+    """
+    root = root.resolve()
+    reader = FileReader(root)
+    policies = root / "policies"
+    if not policies.is_dir():
+        raise CompileError(
+            (
+                error(
+                    "PC112",
+                    f"no policies/ folder under {root}",
+                    Span("policies"),
+                    "hint: run clawpolicy at the root of a policy repo or pass --root",
+                ),
+            )
+        )
+    tiers = _load_tiers(reader, policies)
+    before = len(reader.problems)
+    agents, teams = _load_agents(reader, policies, tiers)
+    reader.agents_complete = len(reader.problems) == before
+    warnings = reader.warnings
+    envs = _load_environments(reader, root, tiers, agents, teams, warnings)
+    _check_promotion_cycles(reader, envs)
+    _check_pin_providers(reader, agents, envs)
+    templates = _load_templates(reader, root / "templates")
+    raise_if_errors(reader.problems)
+    return Project(
+        str(root),
+        tiers,
+        agents,
+        envs,
+        dict(sorted(reader.digests.items())),
+        templates,
+        tuple(sorted(warnings, key=Diagnostic.sort_key)),
+    )
+
+
+def _some(names: list[str], shown: int = 8) -> str:
+    more = f" ... and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def _check_pin_providers(
+    reader: FileReader, agents: Mapping[str, Agent], envs: Mapping[str, Environment]
+) -> None:
+    """A pin's provider part that is no provider anywhere but close to one is a typo: without
+    this check the pin would quietly match the model on another provider."""
+    known = sorted({p.id for env in envs.values() for p in env.providers})
+    for agent in agents.values():
+        head = (agent.spec.pin or "").partition("/")[0]
+        if not agent.spec.pin or head in known:
+            continue
+        close = difflib.get_close_matches(head, known, n=1, cutoff=0.75)
+        if close:
+            reader.problems.append(
+                error(
+                    "PC115",
+                    f"pin '{agent.spec.pin}' names unknown provider '{head}'",
+                    agent.spans.get("pin", agent.span),
+                    f"hint: did you mean '{close[0]}'?",
+                    f"note: providers: {', '.join(known)}",
+                )
+            )
+
+
+def _check_promotion_cycles(reader: FileReader, envs: Mapping[str, Environment]) -> None:
+    """`promote_from` must end at an environment that resolves on its own."""
+    for name, env in envs.items():
+        seen = [name]
+        current = env.spec.promote_from
+        while current is not None and current in envs and current not in seen:
+            seen.append(current)
+            current = envs[current].spec.promote_from
+        if current == name:
+            reader.problems.append(
+                error(
+                    "PC118",
+                    f"promote_from forms a cycle: {' <- '.join([*seen, name])}",
+                    env.spans.get("promote_from", env.span),
+                    "hint: one environment of the chain must resolve on its own",
+                )
+            )
+
+
+def _load_templates(reader: FileReader, folder: Path) -> dict[str, str]:
+    """Every file under templates/, so rendering (with includes) needs no further IO."""
+    found = {}
+    if folder.is_dir():
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            text = reader.read_text(path)
+            if text is not None:
+                found[path.relative_to(folder).as_posix()] = text
+    return found
+
+
+def _load_environments(
+    reader: FileReader,
+    root: Path,
+    tiers: Mapping[str, Tier],
+    agents: Mapping[str, Agent],
+    teams: set[str],
+    warnings: list[Diagnostic],
+) -> dict[str, Environment]:
+    loaded_files = []
+    for path in _policy_files(root / "policies" / "environments"):
+        loaded = reader.load(path, EnvironmentFileSpec)
+        if loaded is not None:
+            loaded_files.append(loaded)
+    if not loaded_files and not reader.problems:
+        reader.problems.append(
+            error(
+                "PC112", "no environments in policies/environments/", Span("policies/environments")
+            )
+        )
+    names = {f.spec.environment for f in loaded_files}
+    envs: dict[str, Environment] = {}
+    for loaded in loaded_files:
+        env = _make_environment(reader, root, loaded, (tiers, agents, teams, names), warnings)
+        if env is None:
+            continue
+        if env.name in envs:
+            reader.problems.append(
+                error(
+                    "PC103",
+                    f"environment '{env.name}' is defined twice",
+                    env.span,
+                    f"note: also defined in {envs[env.name].path}",
+                )
+            )
+            continue
+        envs[env.name] = env
+    return dict(sorted(envs.items()))
+
+
+def _make_environment(
+    reader: FileReader,
+    root: Path,
+    loaded: LoadedFile,
+    context: tuple[Any, ...],
+    warnings: list[Diagnostic],
+) -> Environment | None:
+    tiers, agents, teams, env_names = context
+    spec: EnvironmentFileSpec = loaded.spec
+    smap = loaded.source_map
+    spans = _key_spans(smap, (), type(spec).model_fields)
+    span = spans.get("environment", Span(loaded.path, 1, 1))
+    before = len(reader.problems)
+    for key in ("default_tier", "image_tier"):
+        _check_tier_ref(reader, tiers, getattr(spec, key), spans.get(key))
+    overrides = {}
+    for name, override in sorted(spec.tiers.items()):
+        _check_tier_ref(reader, tiers, name, smap.keys.get(("tiers", name)))
+        overrides[name] = _layer(
+            f"environment {spec.environment} override of tier {name}",
+            override,
+            smap,
+            ("tiers", name),
+        )
+    providers = _check_providers(reader, loaded)
+    if spec.promote_from is not None and spec.promote_from not in env_names:
+        reader.problems.append(
+            error(
+                "PC108",
+                f"promote_from names unknown environment '{spec.promote_from}'",
+                spans.get("promote_from"),
+            )
+        )
+    if spec.promote_from == spec.environment:
+        reader.problems.append(
+            error("PC108", "an environment cannot promote from itself", spans.get("promote_from"))
+        )
+    agent_ids = _deployed_agents(spec, smap, agents, teams, warnings)
+    if not agent_ids and reader.agents_complete:
+        reader.problems.append(
+            error(
+                "PC116",
+                f"environment '{spec.environment}' deploys no agents",
+                spans.get("teams", span),
+                "note: OpenClaw rejects a config whose agents.entries is empty",
+                f"note: teams: {', '.join(spec.teams) or '(none)'}; "
+                f"known teams: {_some(sorted(teams)) or '(none)'}",
+            )
+        )
+    if Path(loaded.path).stem != spec.environment:
+        warnings.append(
+            warning(
+                "PC117",
+                f"environment '{spec.environment}' is defined in {loaded.path}",
+                span,
+                f"note: its output goes to rendered/{spec.environment}/",
+                "hint: name the file after the environment, or the environment after the file",
+            )
+        )
+    # with a broken team file the agent set is incomplete: do not pile errors on top of it
+    if (
+        spec.system_agent is not None
+        and spec.system_agent not in agent_ids
+        and reader.agents_complete
+    ):
+        reader.problems.append(
+            error(
+                "PC103",
+                f"system_agent '{spec.system_agent}' is not deployed in "
+                f"environment '{spec.environment}'",
+                spans.get("system_agent"),
+            )
+        )
+    template = root / "templates" / spec.template
+    if not template.is_file():
+        reader.problems.append(
+            error(
+                "PC114",
+                f"template templates/{spec.template} not found",
+                spans.get("template", span),
+            )
+        )
+
+    catalog, catalog_paths = load_catalogs(reader, root, loaded, spans)
+    if len(reader.problems) > before:
+        return None
+    return Environment(
+        spec.environment,
+        loaded.path,
+        spec,
+        span,
+        spans,
+        providers,
+        overrides,
+        catalog,
+        catalog_paths,
+        agent_ids,
+    )
+
+
+def _check_providers(reader: FileReader, loaded: LoadedFile) -> tuple[Provider, ...]:
+    providers = []
+    for provider_id, provider in loaded.spec.providers.items():
+        where = ("providers", provider_id)
+        span = loaded.source_map.keys.get(where, Span(loaded.path, 1, 1))
+        if not PROVIDER_ID_RE.match(provider_id):
+            reader.problems.append(
+                error(
+                    "PC103",
+                    f"provider id '{provider_id}' is invalid",
+                    span,
+                    "note: provider ids must match ^[a-z][a-z0-9_-]{0,63}$",
+                )
+            )
+        key = provider.api_key
+        key_span = loaded.source_map.values.get((*where, "api_key"), span)
+        if isinstance(key, str):
+            reader.problems.append(
+                error(
+                    "PC107",
+                    f"provider '{provider_id}' has a literal api_key",
+                    key_span,
+                    "note: secrets never go into policy files or rendered output",
+                    "hint: write api_key: {env: NAME} and set NAME where OpenClaw runs",
+                )
+            )
+        elif isinstance(key, EnvRefSpec) and not ENV_VAR_RE.match(key.env):
+            reader.problems.append(
+                error(
+                    "PC107",
+                    f"provider '{provider_id}' api_key.env is not an environment variable name",
+                    key_span,
+                    "note: the value is not shown, in case it is a pasted secret",
+                    "note: OpenClaw env SecretRef ids must match ^[A-Z][A-Z0-9_]{0,127}$",
+                )
+            )
+        providers.append(Provider(provider_id, provider, span))
+    if not providers and not loaded.spec.promote_from:
+        reader.problems.append(
+            error("PC102", "environment declares no providers", Span(loaded.path, 1, 1))
+        )
+    return tuple(providers)
+
+
+def _deployed_agents(
+    spec: EnvironmentFileSpec,
+    smap: SourceMap,
+    agents: Mapping[str, Agent],
+    teams: set[str],
+    warnings: list[Diagnostic],
+) -> tuple[str, ...]:
+    for index, pattern in enumerate(spec.teams):
+        if not fnmatch.filter(sorted(teams), pattern):
+            warnings.append(
+                warning(
+                    "PC113",
+                    f"teams pattern '{pattern}' matches no team",
+                    smap.values.get(("teams", index)),
+                )
+            )
+    return tuple(
+        sorted(
+            agent_id
+            for agent_id, agent in agents.items()
+            if any(fnmatch.fnmatchcase(agent.team, pattern) for pattern in spec.teams)
+        )
+    )
