@@ -12,6 +12,7 @@ from typing import Any
 from ..load.catalog import json_ready
 from ..output import lockfile
 from ..output.writer import CONFIG_NAME
+from ..promote.pending import PendingPromotion
 from ..resolve.resolver import DEFAULT_KEY, IMAGE_KEY
 
 MARKDOWN_LIMIT = 65_000
@@ -74,6 +75,7 @@ class DiffReport:
     against: str  # "origin/main (1a2b3c4)"
     environments: tuple[EnvDiff, ...]
     notes: tuple[str, ...] = field(default=())
+    pending: tuple[PendingPromotion, ...] = ()  # promoted environments that are behind
 
     @property
     def changed(self) -> bool:

@@ -445,6 +445,9 @@ def resolve(
                 )
             )
             continue
+        if env.spec.promote_from is not None and agent_id not in resolver.locked:
+            resolver.problems.append(_not_promoted(env, agent))
+            continue
         result = resolver.resolve(subject)
         if result is not None:
             agents[agent_id] = result
@@ -464,6 +467,17 @@ def resolve(
         _aliases(tiers),
         total,
         tuple(sorted(resolver.problems, key=Diagnostic.sort_key)),
+    )
+
+
+def _not_promoted(env: Environment, agent: Agent) -> Diagnostic:
+    """In a promotion, an agent the source's lock lacks is not deployed in the target."""
+    source = env.spec.promote_from
+    return warning(
+        "PC205",
+        f"agent '{agent.id}' was never promoted into environment '{env.name}': not deployed there",
+        agent.span,
+        f"note: environment '{source}' has no chain for it (does '{source}' deploy its team?)",
     )
 
 
