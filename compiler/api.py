@@ -292,11 +292,11 @@ def next_promotion(
         resolution, files = render_env(project, target, plan.chains, source_env.name)
     except CompileError as exc:
         return dataclasses.replace(pending, failure=exc.diagnostics)
-    upcoming = lockfile.lock_of(resolution)
+    upcoming = pending_mod.Side(lockfile.lock_of(resolution), json.loads(files[0].text))
     settings = []
     if running.config is not None:
-        settings = pending_mod.setting_changes(running.config, json.loads(files[0].text))
-    moves = pending_mod.agent_moves(running.lock, upcoming, misfit)
+        settings = pending_mod.setting_changes(running.config, upcoming.config)
+    moves = pending_mod.agent_moves(running, upcoming, misfit)
     return dataclasses.replace(pending, agents=tuple(moves), settings=tuple(settings))
 
 

@@ -50,7 +50,7 @@ def diff(
 ) -> None:
     """Show what the working tree changes in rendered configs: agents first, then fields."""
     from ..gitops import api as gitops_api
-    from ..gitops import diffreport
+    from ..gitops import diffmarkdown, diffreport
 
     del exit_code  # always git-style: 1 when anything differs
     out = common.out
@@ -59,7 +59,7 @@ def diff(
     options = gitops_api.DiffOptions(common.root, envs, against, against_dir)
     with user_errors(out):
         report = gitops_api.diff_project(options)
-    formatter = {"json": diffreport.format_json, "markdown": diffreport.format_markdown}
+    formatter = {"json": diffreport.format_json, "markdown": diffmarkdown.format_markdown}
     if report.notes:
         click.echo("\n".join(report.notes), err=True)
     out.result(formatter.get(out.format, diffreport.format_text)(report))
@@ -105,7 +105,7 @@ def promote(
 ) -> None:
     """Copy FROM's resolved chains into TO's lock, re-render TO, show the diff."""
     from ..gitops import api as gitops_api
-    from ..gitops import diffreport
+    from ..gitops import diffmarkdown, diffreport
     from ..promote import pending, promoter
 
     out = common.out
@@ -119,7 +119,7 @@ def promote(
     with user_errors(out):
         result = gitops_api.promote_project(common.root, source, target, agents)
     out.diagnostics(result.warnings)
-    formatter = {"json": diffreport.format_json, "markdown": diffreport.format_markdown}
+    formatter = {"json": diffreport.format_json, "markdown": diffmarkdown.format_markdown}
     click.echo(promoter.format_summary(result.promotion), err=out.format != "text")
     out.result(formatter.get(out.format, diffreport.format_text)(result.diff))
     raise SystemExit(EXIT_OK)

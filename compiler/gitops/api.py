@@ -31,6 +31,7 @@ from ..promote.pending import PendingPromotion, Side
 from ..promote.promoter import Promotion
 from ..resolve.resolver import resolve
 from . import differ, gitref
+from .causes import NewSide
 from .diffreport import DiffReport
 
 
@@ -63,10 +64,12 @@ def diff_project(options: DiffOptions) -> DiffReport:
         baseline = gitref.read_directory(options.against_dir)
     else:
         baseline = gitref.read_rendered(options.root.resolve(), options.against)
-    names = options.envs or tuple(sorted({*result.resolutions, *baseline.environments()}))
+    found = {*result.resolutions, *result.pending, *baseline.environments()}
+    names = options.envs or tuple(sorted(found))
     new = _by_env(result.files)
+    sides = {name: NewSide.of(resolution) for name, resolution in result.resolutions.items()}
     report = differ.diff_files(
-        baseline.label, baseline.files, new, names, _agent_files(result.project)
+        baseline.label, baseline.files, new, names, _agent_files(result.project), sides
     )
     pending = tuple(result.pending[name] for name in names if name in result.pending)
     return DiffReport(report.against, report.environments, baseline.notes, pending)
@@ -128,6 +131,7 @@ def promote_project(
         _by_env(files),
         (to_env.name,),
         _agent_files(project),
+        {to_env.name: NewSide.of(resolution)},
     )
     found = [*project.warnings, *found, *plan.warnings, *resolution.warnings]
     report = writer.write(files, root)

@@ -23,8 +23,16 @@ from ..output.lockfile import Lock
 
 RETIRE_WARNING_DAYS = 30
 SHOWN = 8
-# the parts of openclaw.json that the chains decide; everything else is a "setting"
-_CHAIN_PATHS = ("models.providers", "agents.entries", "agents.defaults")
+# the parts of openclaw.json the chains decide (agent entries are compared per agent);
+# everything else is a "setting"
+_CHAIN_PATHS = (
+    ("models", "providers", "*", "models"),
+    ("agents", "entries"),
+    ("agents", "defaults", "model"),
+    ("agents", "defaults", "imageModel"),
+    ("agents", "defaults", "models"),
+    ("agents", "defaults", "modelPolicy"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +46,7 @@ class AgentMove:
     running_cost: Decimal | None = None
     next_cost: Decimal | None = None
     misfit: str = ""  # why the running chain no longer fits the policy as it stands
+    settings: tuple[str, ...] = ()  # other keys of the agent's entry that change
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,36 +91,64 @@ def _cost(lock: Lock, key: str) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def agent_moves(running: Lock, upcoming: Lock, misfit: Mapping[str, str]) -> list[AgentMove]:
-    """Per agent, the running chain against the one the promotion writes."""
-    before, after = running.agent_chains(), upcoming.agent_chains()
+def _entries(config: Any) -> Mapping[str, Any]:
+    agents = config.get("agents") if isinstance(config, dict) else None
+    entries = agents.get("entries") if isinstance(agents, dict) else None
+    return entries if isinstance(entries, dict) else {}
+
+
+def _entry_settings(old: Any, new: Any) -> tuple[str, ...]:
+    """Keys of one agent entry, other than its model, that differ."""
+    old = old if isinstance(old, dict) else {}
+    new = new if isinstance(new, dict) else {}
+    return tuple(sorted(k for k in {*old, *new} - {"model"} if old.get(k) != new.get(k)))
+
+
+def agent_moves(running: Side, upcoming: Side, misfit: Mapping[str, str]) -> list[AgentMove]:
+    """Per agent, what it runs against what the promotion writes: chain, cost and the other
+    keys of its entry (thinkingDefault, name, ...)."""
+    before, after = running.lock.agent_chains(), upcoming.lock.agent_chains()
+    old_entries, new_entries = _entries(running.config), _entries(upcoming.config)
     moves = []
     for key in sorted({*before, *after}):
         old, new = before.get(key, ()), after.get(key, ())
-        old_cost, new_cost = _cost(running, key), _cost(upcoming, key)
-        if old == new and old_cost == new_cost:
+        old_cost, new_cost = _cost(running.lock, key), _cost(upcoming.lock, key)
+        settings = (
+            _entry_settings(old_entries.get(key), new_entries.get(key)) if old and new else ()
+        )
+        if old == new and old_cost == new_cost and not settings:
             continue
         status = "added" if not old else "removed" if not new else "changed"
-        moves.append(AgentMove(key, status, old, new, old_cost, new_cost, misfit.get(key, "")))
+        moves.append(
+            AgentMove(key, status, old, new, old_cost, new_cost, misfit.get(key, ""), settings)
+        )
     return moves
 
 
-def setting_changes(old: Any, new: Any, path: str = "", depth: int = 4) -> list[str]:
-    """Dotted paths outside the chains where two configs differ (at most `depth` deep).
+def _owned_by_chains(path: tuple[str, ...]) -> bool:
+    return any(
+        len(path) >= len(owned) and all(o in ("*", p) for o, p in zip(owned, path, strict=False))
+        for owned in _CHAIN_PATHS
+    )
+
+
+def setting_changes(old: Any, new: Any, path: tuple[str, ...] = (), depth: int = 5) -> list[str]:
+    """Dotted paths outside what the chains decide where two configs differ (at most `depth`
+    deep).
 
     Example:
-        >>> setting_changes({"gateway": {"mode": "local"}, "models": {"providers": {"p": 1}}},
-        ...                 {"gateway": {"mode": "remote"}, "models": {"providers": {"p": 2}}})
+        >>> old = {"gateway": {"mode": "local"}, "models": {"providers": {"p": {"models": [1]}}}}
+        >>> new = {"gateway": {"mode": "remote"}, "models": {"providers": {"p": {"models": [2]}}}}
+        >>> setting_changes(old, new)
         ['gateway.mode']
     """
-    if old == new or path.startswith(_CHAIN_PATHS):
+    if old == new or _owned_by_chains(path):
         return []
     if not (isinstance(old, dict) and isinstance(new, dict)) or depth == 0:
-        return [path or "(whole file)"]
+        return [".".join(path) or "(whole file)"]
     found = []
     for key in sorted({*old, *new}, key=str):
-        inner = f"{path}.{key}" if path else str(key)
-        found += setting_changes(old.get(key), new.get(key), inner, depth - 1)
+        found += setting_changes(old.get(key), new.get(key), (*path, str(key)), depth - 1)
     return found
 
 
@@ -164,8 +201,11 @@ def move_text(move: AgentMove) -> str:
         text = f"{move.agent}: not promoted yet; gets {_chain_text(move.next)}"
     elif move.status == "removed":
         text = f"{move.agent}: leaves (no longer deployed); runs {_chain_text(move.running)}"
+    elif move.running == move.next:
+        text = f"{move.agent}: {_chain_text(move.running)} (chain kept)"
     else:
         text = f"{move.agent}: {_chain_text(move.running)} -> {_chain_text(move.next)}"
+    text += f"; also {', '.join(move.settings)}" if move.settings else ""
     return text + (f" (running chain no longer fits: {move.misfit})" if move.misfit else "")
 
 
@@ -222,6 +262,7 @@ def to_json(pending: PendingPromotion) -> dict[str, Any]:
                 "running_cost": None if m.running_cost is None else float(m.running_cost),
                 "next_cost": None if m.next_cost is None else float(m.next_cost),
                 "misfit": m.misfit or None,
+                "settings": list(m.settings),
             }
             for m in pending.agents
         ],
@@ -263,6 +304,10 @@ def _cell(refs: tuple[str, ...], empty: str) -> str:
     return ", ".join(f"`{ref}`" for ref in refs) or empty
 
 
+def _also(settings: tuple[str, ...]) -> str:
+    return f"also {', '.join(settings)}" if settings else ""
+
+
 def format_markdown(pendings: Iterable[PendingPromotion], level: str = "###") -> str:
     """A pull-request section per environment: loud alerts first (GitHub alert blocks), then a
     table of what each agent runs now and after the next promotion, and why."""
@@ -287,7 +332,8 @@ def format_markdown(pendings: Iterable[PendingPromotion], level: str = "###") ->
             lines += [
                 f"| `{m.agent}` | {_cell(m.running, '— (not promoted yet)')} | "
                 f"{_cell(m.next, '— (leaves)')} | {_money(m.running_cost)} → "
-                f"{_money(m.next_cost)} | {m.misfit or ''} |"
+                f"{_money(m.next_cost)} | "
+                f"{'; '.join(filter(None, [_also(m.settings), m.misfit]))} |"
                 for m in pending.agents
             ]
             lines.append("")

@@ -41,6 +41,7 @@ class Subject:
     pin_span: Span | None = None
     workload: tuple[Decimal, Decimal] | None = None
     budget: Decimal | None = None
+    key_spans: Mapping[str, Span] = field(default_factory=dict)  # agent keys: tier, budget...
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +397,7 @@ def agent_subject(project: Project, env: Environment, agent: Agent) -> Subject |
         pin_span=agent.spans.get("pin"),
         workload=(workload.input_mtok, workload.output_mtok) if workload else None,
         budget=agent.spec.budget,
+        key_spans=agent.spans,
     )
 
 
