@@ -258,6 +258,7 @@ def test_root_lists_the_agents_a_catalog_move_changes(
             "agent": "moved",
             "old_chain": ["p/openai/a", "p/google/b"],
             "new_chain": ["p/google/b", "p/meta/c"],
+            "promoted": None,
         }
     ]
 
