@@ -84,4 +84,6 @@ def _promoted(moved: Environment, lock: Lock) -> list[AffectedAgent]:
 
 
 def _verb(what: str) -> str:
-    return "the new catalog drops" if what.startswith("no longer offered") else what
+    if what.startswith("no longer offered"):
+        return "the new catalog drops"
+    return what if what.startswith("retires") else f"is {what}"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..load.catalog import Offer
 from ..output.lockfile import Lock
 from ..resolve.constraints import provenance
 from ..resolve.resolver import ChainResult, Resolution
@@ -27,12 +28,14 @@ class NewSide:
     """What the fresh compile knows about one environment beyond its files."""
 
     chains: Mapping[str, ChainResult] = field(default_factory=dict)  # subject key -> result
+    offers: Mapping[str, Offer] | None = None  # the environment's catalog by ref
 
     @classmethod
     def of(cls, resolution: Resolution | None) -> "NewSide":
         if resolution is None:
             return cls()
-        return cls({r.subject.key: r for r in resolution.chains()})
+        chains = {r.subject.key: r for r in resolution.chains()}
+        return cls(chains, resolution.environment.catalog.by_ref)
 
 
 def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -100,12 +103,22 @@ def _prices(config: Any, ref: str) -> tuple[Any, Any] | None:
 
 
 def catalog_causes(
-    refs: tuple[tuple[str, ...], tuple[str, ...]], configs: tuple[Any, Any], new: Lock
+    refs: tuple[tuple[str, ...], tuple[str, ...]],
+    configs: tuple[Any, Any],
+    new: Lock,
+    offers: Mapping[str, Offer] | None,
 ) -> list[str]:
-    """Catalog changes of the chain's members: prices that moved (members on both sides) and
-    the retirement date of members new to the chain."""
+    """Catalog changes of the chain's members: members that left the chain because the
+    environment's catalog dropped or retired them, prices that moved (members on both sides)
+    and the retirement date of members new to the chain."""
     old_refs, new_refs = refs
     found = []
+    for ref in (r for r in old_refs if r not in new_refs and offers is not None):
+        offer = (offers or {}).get(ref)
+        if offer is None:
+            found.append(f"{ref} dropped from the catalog")
+        elif (retired := offer.retired_reason()) is not None:
+            found.append(f"{ref} retired: {retired}")
     for ref in (r for r in new_refs if r in old_refs):
         before, after = _prices(configs[0], ref), _prices(configs[1], ref)
         if before and after and before != after:
@@ -138,10 +151,11 @@ def causes(
     locks: tuple[Lock | None, Lock | None],
     configs: tuple[Any, Any],
     refs: tuple[tuple[str, ...], tuple[str, ...]],
-    result: ChainResult | None,
+    new_side: NewSide,
 ) -> tuple[str, ...]:
     """Every cause of one agent's change, most telling first."""
     old, new = locks
+    result, offers = new_side.chains.get(key), new_side.offers
     found: list[str] = []
     if new is not None and new.promoted_from and refs[0] != refs[1]:
         found.append(f"promoted from {new.promoted_from}")
@@ -150,7 +164,7 @@ def causes(
     if result is not None:
         found += replaced_causes(result)
     if new is not None:
-        found += catalog_causes(refs, configs, new)
+        found += catalog_causes(refs, configs, new, offers)
     return tuple(dict.fromkeys(found))
 
 

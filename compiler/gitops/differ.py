@@ -21,7 +21,7 @@ from deepdiff.helper import CannotCompare
 from ..diagnostics import CompileError, Span, error
 from ..output import lockfile
 from ..output.writer import CONFIG_NAME, LOCK_NAME
-from ..resolve.resolver import DEFAULT_KEY, IMAGE_KEY, ChainResult
+from ..resolve.resolver import DEFAULT_KEY, IMAGE_KEY
 from . import causes
 from .causes import NewSide
 from .diffreport import (
@@ -274,14 +274,14 @@ def _change(
     sides: tuple[Side, Side],
     entries: tuple[Mapping[str, Any], Mapping[str, Any]],
     coarse: str,
-    result: ChainResult | None,
+    new_side: NewSide,
 ) -> ChainChange:
     """One agent's ChainChange with its causes and moves in words."""
     (old, new), (old_entry, new_entry) = sides, entries
     status = "changed" if old_entry and new_entry else "removed" if old_entry else "added"
     refs = (_model_refs(old_entry.get("model")), _model_refs(new_entry.get("model")))
     if status == "changed":
-        why = causes.causes(key, (old.lock, new.lock), (old.config, new.config), refs, result)
+        why = causes.causes(key, (old.lock, new.lock), (old.config, new.config), refs, new_side)
         why = why or (_COARSE.get(coarse, coarse),)
     else:
         why = ("new in this environment",) if status == "added" else ("no longer deployed",)
@@ -317,8 +317,7 @@ def _chain_changes(
         if key in before and key in after and same:
             continue
         coarse = _cause(old, new, sources.get(key)) if old.exists and new.exists else "policy"
-        result = new_side.chains.get(key)
-        found.append(_change(key, (old, new), (old_entry, new_entry), coarse, result))
+        found.append(_change(key, (old, new), (old_entry, new_entry), coarse, new_side))
     return sorted(found, key=lambda c: (_STATUS_ORDER[c.status], c.key.startswith("@"), c.key))
 
 

@@ -116,12 +116,13 @@ class _Checker:
         self.warnings: list[Diagnostic] = []
         self.reasons: dict[str, list[str]] = {}  # key -> "ref: why" for each misfit
 
-    def check(self, key: str, source_refs: tuple[str, ...]) -> tuple[str, ...]:
-        """TO's refs for a chain of FROM; every misfit is recorded in `problems`."""
+    def check(self, key: str, source_refs: tuple[str, ...], remap: bool = True) -> tuple[str, ...]:
+        """TO's refs for a chain of FROM (as they are when not `remap`: a chain TO runs);
+        every misfit is recorded in `problems`."""
         span, merged, agent = self._constraints(key)
         refs = []
         for ref in source_refs:
-            mapped = map_ref(ref, self.target)
+            mapped = map_ref(ref, self.target) if remap else ref
             if mapped is None:
                 self.misfit(key, ref, "no provider of the environment offers its model", span)
             else:
@@ -154,7 +155,7 @@ class _Checker:
         for ref in refs:
             offer = self.target.catalog.by_ref.get(ref)
             if offer is None or offer.provider not in self.providers:
-                self.misfit(key, ref, "not offered by the environment's providers", span)
+                self.misfit(key, ref, "not offered by the environment's catalogs", span)
                 continue
             reasons = problems(offer, merged)
             if reasons:
@@ -281,7 +282,7 @@ def misfits(project: Project, target: Environment, lock: Lock) -> dict[str, str]
     checker = _Checker(project, target)
     for key, refs in lock.agent_chains().items():
         if key in target.agent_ids:
-            checker.check(key, refs)
+            checker.check(key, refs, remap=False)
     return {key: "; ".join(reasons) for key, reasons in sorted(checker.reasons.items())}
 
 
