@@ -23,7 +23,7 @@ from .promote import pending as pending_mod
 from .promote import promoter
 from .promote.pending import PendingPromotion
 from .promote.running import running_resolution
-from .resolve.resolver import Resolution, resolve
+from .resolve.resolver import REPLACED, WOULD_BE_REPLACED, Resolution, resolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +195,8 @@ def compile_project(options: CompileOptions) -> CompileResult:
     resolutions = {name: resolutions[name] for name in project.environments if name in resolutions}
     found.extend(_stale_outputs(project, root))
     found = dedupe(found)
+    if options.check or not options.write:
+        found = [_as_dry_run(d) for d in found]
     if options.strict:
         found = [_as_error(d) for d in found]
     raise_if_errors(found)
@@ -302,6 +304,13 @@ def next_promotion(
 
 def dedupe(items: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(dict.fromkeys(items), key=Diagnostic.sort_key)
+
+
+def _as_dry_run(diag: Diagnostic) -> Diagnostic:
+    """Nothing is written: a replaced locked choice *would be* replaced."""
+    if diag.code != "PC207":
+        return diag
+    return dataclasses.replace(diag, message=diag.message.replace(REPLACED, WOULD_BE_REPLACED))
 
 
 def _as_error(diag: Diagnostic) -> Diagnostic:

@@ -69,6 +69,7 @@ def _message(
         message = str(ctx.get("error", message))
     where = ".".join(str(p) for p in doc_path)
     code = "PC109" if message.startswith("invalid glob") else "PC103"
+    code = "PC107" if kind == "literal_secret" else code
     return code, f"{where}: {message}" if where else message, ()
 
 
