@@ -186,6 +186,8 @@ def compile_project(options: CompileOptions) -> CompileResult:
                 state = _promoted_env(project, env, root, sources)
                 resolution, outputs, pending[env.name] = state
                 waiting.extend(pending_mod.diagnostics(pending[env.name]))
+                if resolution is not None:  # a live overrun, not a pending change
+                    found.extend(promoter.over_budget(project, resolution))
         except CompileError as exc:
             found.extend(exc.diagnostics)
             continue

@@ -14,6 +14,7 @@ from .load.catalog import Offer, json_ready
 from .load.loader import load_project
 from .load.project import Project
 from .resolve.constraints import Source, provenance
+from .resolve.modelage import retirement, retires_within
 from .resolve.resolver import SubjectReport, agent_subject, resolve_subject
 
 
@@ -25,6 +26,7 @@ class Explanation:
     environment: str
     report: SubjectReport | None  # None: the agent has no tier in this environment
     promoted_from: str | None = None  # the environment runs what was promoted from it
+    retire_warning_days: int = 30
 
 
 def explain(root: Path, agent_id: str, envs: tuple[str, ...] = ()) -> tuple[Explanation, ...]:
@@ -59,13 +61,14 @@ def _explain_env(project: Project, root: Path, agent_id: str, env_name: str) -> 
     agent = project.agents[agent_id]
     subject = agent_subject(project, env, agent)
     tier = agent.spec.tier or env.spec.default_tier
+    days = env.spec.retire_warning_days
     if subject is None:
-        return Explanation(agent_id, agent.team, tier, env_name, None, env.spec.promote_from)
+        return Explanation(agent_id, agent.team, tier, env_name, None, env.spec.promote_from, days)
     lock = api.read_lock(root, env_name)
     report = resolve_subject(
         project, env, subject, api.locked_chains(lock, env, api.CompileOptions())
     )
-    return Explanation(agent_id, agent.team, tier, env_name, report, env.spec.promote_from)
+    return Explanation(agent_id, agent.team, tier, env_name, report, env.spec.promote_from, days)
 
 
 def _price(offer: Offer, key: str) -> str:
@@ -75,9 +78,11 @@ def _price(offer: Offer, key: str) -> str:
 
 def _offer_line(offer: Offer) -> str:
     context = f"{offer.context_window:,}" if offer.context_window else "?"
+    retires = retirement(offer)
     return (
         f"{offer.ref}  in {_price(offer, 'input')} out {_price(offer, 'output')} USD/1M, "
         f"context {context}, vendor {offer.vendor}"
+        + (f", retires {retires.isoformat()}" if retires else "")
     )
 
 
@@ -95,6 +100,8 @@ def _constraint_values(report: SubjectReport) -> dict[str, Any]:
         "fallbacks": merged.fallbacks,
         "diversity": merged.diversity,
         "thinking": merged.thinking,
+        "vendors": None if merged.vendors is None else list(merged.vendors),
+        "min_age_days": merged.min_age_days,
     }
 
 
@@ -123,12 +130,15 @@ def format_text(explanations: tuple[Explanation, ...]) -> str:
 
 def _why_chosen(item: Explanation, report: SubjectReport, index: int, offer: Offer) -> str:
     if item.promoted_from is not None:
-        return f"  [promoted from {item.promoted_from}]"
-    if index == 0 and report.subject.pin is not None:
-        return f"  [pinned at {report.subject.pin_span}]"
-    if report.result is not None and offer.ref in report.result.kept_from_lock:
-        return "  [kept from lock]"
-    return ""
+        why = f"  [promoted from {item.promoted_from}]"
+    elif index == 0 and report.subject.pin is not None:
+        why = f"  [pinned at {report.subject.pin_span}]"
+    elif report.result is not None and offer.ref in report.result.kept_from_lock:
+        why = "  [kept from lock]"
+    else:
+        why = ""
+    soon = retires_within(offer, item.retire_warning_days)
+    return why + (f"  [! {soon}]" if soon else "")
 
 
 def _format_one(item: Explanation) -> str:
@@ -204,6 +214,11 @@ def to_json(explanations: tuple[Explanation, ...]) -> str:
             }
             result = report.result
             body["chain"] = list(result.refs) if result else []
+            body["retiring"] = {
+                o.ref: soon
+                for o in (result.chain if result else ())
+                if (soon := retires_within(o, item.retire_warning_days))
+            }
             body["monthly_cost"] = result.cost if result and result.cost is not None else None
             body["candidates"] = [_offer_json(o) for o in report.ranking.candidates]
             body["rejected"] = [

@@ -490,11 +490,15 @@ def _deployed_agents(
 ) -> tuple[str, ...]:
     for index, pattern in enumerate(spec.teams):
         if not fnmatch.filter(sorted(teams), pattern):
+            close = difflib.get_close_matches(pattern, sorted(teams), n=1, cutoff=0.5)
+            close = [t for t in sorted(teams) if t.lower() == pattern.lower()] or close
             warnings.append(
                 warning(
                     "PC113",
                     f"teams pattern '{pattern}' matches no team",
                     smap.values.get(("teams", index)),
+                    *([f"hint: did you mean '{close[0]}'?"] if close else []),
+                    f"note: teams: {_some(sorted(teams)) or '(none)'}",
                 )
             )
     return tuple(

@@ -13,6 +13,7 @@ is promoted.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ..diagnostics import Diagnostic, Span, error, raise_if_errors, warning
 from ..load.catalog import Offer
@@ -23,6 +24,7 @@ from ..resolve.resolver import (
     DEFAULT_SLOTS,
     SLOTS,
     TIER_KEY_PREFIX,
+    Resolution,
     Subject,
     agent_subject,
     default_subject,
@@ -295,6 +297,44 @@ def misfits(project: Project, target: Environment, lock: Lock) -> dict[str, str]
         if key in target.agent_ids:
             checker.check(key, refs, remap=False)
     return {key: "; ".join(reasons) for key, reasons in sorted(checker.reasons.items())}
+
+
+def over_budget(project: Project, running: Resolution) -> list[Diagnostic]:
+    """What a promoted environment runs, against its budgets as they stand now: each agent's
+    (the environment's override of it included) and the environment's. Warnings that, unlike
+    pending ones, `--strict` turns into errors: the overrun is live, not waiting."""
+    env = running.environment
+    found, total = [], Decimal(0)
+    for key, result in running.agents.items():
+        agent = project.agents.get(key)
+        subject = agent_subject(project, env, agent) if agent and key in env.agent_ids else None
+        if subject is None or not subject.workload:
+            continue
+        cost = monthly_cost(result.chain[0], *subject.workload)
+        total += cost or Decimal(0)
+        if subject.budget is not None and (cost is None or cost > subject.budget):
+            shown = "unknown" if cost is None else f"{cost:.2f}"
+            found.append(
+                warning(
+                    "PC208",
+                    f"agent '{key}' runs {result.refs[0]} in environment '{env.name}' at an "
+                    f"estimated {shown} USD/month, over its budget of {subject.budget}",
+                    subject.key_spans.get("budget", subject.span),
+                    f"note: it changes only by clawpolicy promote {env.spec.promote_from} "
+                    f"{env.name}",
+                )
+            )
+    if env.spec.budget is not None and total > env.spec.budget:
+        found.append(
+            warning(
+                "PC204",
+                f"environment '{env.name}' runs an estimated {total:.2f} USD/month, over its "
+                f"budget of {env.spec.budget}",
+                env.spans.get("budget", env.span),
+                "hint: raise budget, or promote cheaper chains",
+            )
+        )
+    return found
 
 
 def format_summary(promotion: Promotion) -> str:
