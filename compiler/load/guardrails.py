@@ -24,19 +24,14 @@ TIER_FIELDS = ("default_tier", "image_tier", "utility_tier", "pdf_tier")
 
 
 def check_project(
-    tiers: Mapping[str, Tier],
-    agents: Mapping[str, Agent],
-    envs: Mapping[str, Environment],
-    agents_complete: bool = True,
+    tiers: Mapping[str, Tier], agents: Mapping[str, Agent], envs: Mapping[str, Environment]
 ) -> list[Diagnostic]:
-    """Every guardrail finding of a loaded project, errors and warnings (no unused tiers when
-    a broken team file left agents out: they would be false alarms)."""
+    """Every guardrail finding of a loaded project, errors and warnings."""
     found: list[Diagnostic] = []
     for env in envs.values():
         found += provider_findings(env)
     found += glob_findings(tiers, agents, envs)
-    if agents_complete:
-        found += unused_tiers(tiers, agents, envs)
+    found += unused_tiers(tiers, agents, envs)
     return found
 
 

@@ -206,7 +206,7 @@ def load_project(root: Path) -> Project:
     _check_promotion_cycles(reader, envs)
     envs = _inherit_catalogs(envs)
     _check_pin_providers(reader, agents, envs)
-    for finding in check_project(tiers, agents, envs, reader.agents_complete):
+    for finding in check_project(tiers, agents, envs):
         (reader.problems if finding.severity is Severity.ERROR else warnings).append(finding)
     templates = _load_templates(reader, root / "templates")
     # an unused tier is shown with the errors too: it is how a tier renamed in tiers.yaml shows

@@ -111,7 +111,7 @@ def explain(
     found = _tab(lines, first, problem_line)
     if found is not None:
         return found
-    if "did not find expected" in problem:
+    if "did not find expected key" in problem or "did not find expected '-'" in problem:
         return _misaligned(lines, problem_line, context_line)
     if "mapping values are not allowed" in problem:
         return _value_then_deeper(lines, problem_line)
