@@ -358,3 +358,22 @@ def test_without_the_new_keys_nothing_new_is_rendered(make_project: Build) -> No
     root = make_project(repo_files([o("p", "x/a")], env="default_tier: t"))
     compile_repo(root, write=True)
     assert set(_defaults(root)) == {"model", "models", "modelPolicy", "systemAgent"}
+
+
+def test_promotion_carries_the_utility_model_onto_the_targets_account(
+    cli: Callable[..., Any], make_project: Build
+) -> None:
+    from tests.test_promote import promote, two_env_files
+
+    files = two_env_files("promote_from: staging\nutility_tier: fast\n")
+    staging = "policies/environments/staging.yaml"
+    files[staging] += "utility_tier: fast\n"
+    root = make_project(files)
+    assert cli("compile", "--root", str(root), "--env", "staging").exit_code == 0
+    assert _defaults(root, "staging")["utilityModel"].startswith("q/")
+    promoted = promote(cli, root, "staging", "prod")
+    assert promoted.exit_code == 0, promoted.stderr
+    utility = _defaults(root, "prod")["utilityModel"]
+    assert utility == "p/" + _defaults(root, "staging")["utilityModel"].removeprefix("q/")
+    lock = json.loads((root / "rendered/prod/clawpolicy.lock.json").read_text())
+    assert lock["defaults"]["utilityModel"]["primary"] == utility

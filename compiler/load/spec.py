@@ -130,6 +130,7 @@ def _check_glob(pattern: str) -> str:
 
 Glob = Annotated[StrictStr, Field(min_length=1), AfterValidator(_check_glob)]
 Days = Annotated[StrictInt, Field(ge=0, le=3650)]
+VendorList = Annotated[tuple[Annotated[StrictStr, Field(min_length=1)], ...], Field(min_length=1)]
 
 
 def check_base_url(url: str) -> str:
@@ -202,27 +203,16 @@ class ConstraintSpec(Spec):
     fallbacks: Annotated[StrictInt, Field(ge=0, le=16)] | None = None
     diversity: Diversity | None = None
     thinking: Thinking | None = None
-    vendors: (
-        Annotated[
-            tuple[Annotated[StrictStr, Field(min_length=1)], ...],
-            Field(
-                min_length=1,
-                description="Allowlist of vendors (the catalog's vendor field, like anthropic); "
-                "every layer that sets it narrows the set (intersection).",
-            ),
-        ]
-        | None
-    ) = None
-    min_age_days: (
-        Annotated[
-            Days,
-            Field(
-                description="Skip offers released fewer than N days before the catalog's date; "
-                "an unknown release date never satisfies it. The largest of the layers wins."
-            ),
-        ]
-        | None
-    ) = None
+    vendors: VendorList | None = Field(
+        default=None,
+        description="Allowlist of vendors (the catalog's vendor field, like anthropic); every "
+        "layer that sets it narrows the set (intersection).",
+    )
+    min_age_days: Days | None = Field(
+        default=None,
+        description="Skip offers released fewer than N days before the catalog's date; an "
+        "unknown release date never satisfies it. The largest of the layers wins.",
+    )
 
 
 class TierSpec(ConstraintSpec):
