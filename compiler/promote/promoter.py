@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from ..diagnostics import Diagnostic, Span, error, raise_if_errors, warning
 from ..load.catalog import Offer
-from ..load.project import Constraints, Environment, Project
+from ..load.project import Environment, Project
 from ..output.lockfile import Lock
 from ..resolve.constraints import Merged, merge, monthly_cost, problems
 from ..resolve.resolver import (
@@ -29,6 +29,7 @@ from ..resolve.resolver import (
     agent_subject,
     default_subject,
 )
+from ..resolve.subjects import tier_layers
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +112,6 @@ def _source_key(key: str, source: Environment, target: Environment) -> str:
     return key
 
 
-def _tier_layers(project: Project, target: Environment, tier: str) -> tuple[Constraints, ...]:
-    override = target.tier_overrides.get(tier)
-    return (project.tiers[tier].layer, *((override,) if override else ()))
-
-
 class _Checker:
     """Maps promoted chains to TO and checks them: catalog, constraints, pin and budget."""
 
@@ -160,7 +156,7 @@ class _Checker:
             tier = str(getattr(self.target.spec, slot.tier_field))
             return self.project.tiers[tier].span, merge(found.layers, found.extra_requires), None
         tier = key.removeprefix(TIER_KEY_PREFIX)
-        layers = _tier_layers(self.project, self.target, tier)
+        layers = tier_layers(self.project, self.target, tier)
         return self.project.tiers[tier].span, merge(layers), None
 
     def _offers(
