@@ -377,3 +377,28 @@ def test_promotion_carries_the_utility_model_onto_the_targets_account(
     assert utility == "p/" + _defaults(root, "staging")["utilityModel"].removeprefix("q/")
     lock = json.loads((root / "rendered/prod/clawpolicy.lock.json").read_text())
     assert lock["defaults"]["utilityModel"]["primary"] == utility
+
+
+def test_explain_names_where_each_new_key_came_from(
+    cli: Callable[..., Any], make_project: Build
+) -> None:
+    files = repo_files(
+        [o("p", "x/a", release_date=OLD), o("p", "y/b", release_date=OLD)],
+        tier="fallbacks: 0\nvendors: [x, y]\nmin_age_days: 7",
+        env="agents:\n  a: {vendors: [x], min_age_days: 30}",
+    )
+    root = make_project(files)
+    result = cli("explain", "a", "--root", str(root), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    [body] = json.loads(result.stdout)
+    vendors, age = body["constraints"]["vendors"], body["constraints"]["min_age_days"]
+    assert vendors["value"] == ["x"] and age["value"] == 30
+    origins = [(s["origin"], s["line"]) for s in vendors["from"]]
+    assert origins == [
+        ("tier t", line_of(files, TIERS, "vendors")),
+        ("environment e override of agent a", line_of(files, ENV, "  a: {vendors")),
+    ]
+    assert [s["origin"] for s in age["from"]] == ["tier t", "environment e override of agent a"]
+    text = cli("explain", "a", "--root", str(root)).stdout
+    assert "vendors           x " in text
+    assert "from tier t (policies/tiers.yaml:" in text
