@@ -199,9 +199,10 @@ def test_newest_picking_a_model_of_the_catalog_day_warns(cli: Cli, make_project:
     files = repo_files(offers, tier="sort: newest\nfallbacks: 0")
     root = make_project(files)
     result = run(cli, root, "compile")
-    assert "warning[PC213]: environment 'e' chooses p/x/new, released 2026-11-20: 0 day(s)" in (
+    assert "chooses p/x/new, released 2026-11-20: 0 day(s) before the catalog date" in (
         result.stderr
     )
+    assert "warning[PC213]" in result.stderr
     assert "hint: set min_age_days" in result.stderr
     assert run(cli, root, "validate", "--strict").exit_code == 2
 

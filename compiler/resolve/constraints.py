@@ -251,6 +251,11 @@ def age_days(offer: Offer) -> int | None:
     return None if released is None else (offer.as_of - released).days
 
 
+def age_text(age: int) -> str:
+    """`3 day(s) before the catalog date`, or `after the catalog date` for a negative age."""
+    return "after the catalog date" if age < 0 else f"{age} day(s) before the catalog date"
+
+
 def _age_problem(offer: Offer, minimum: int | None) -> str | None:
     if not minimum:
         return None
@@ -258,7 +263,7 @@ def _age_problem(offer: Offer, minimum: int | None) -> str | None:
     if age is None:
         return f"release date unknown (min_age_days {minimum})"
     if age < minimum:
-        return f"released {offer.release_date}, {age} day(s) before the catalog date < {minimum}"
+        return f"released {offer.release_date}, {age_text(age)} (min_age_days {minimum})"
     return None
 
 

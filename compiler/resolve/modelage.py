@@ -13,7 +13,7 @@ from datetime import date
 
 from ..diagnostics import Diagnostic, Span, warning
 from ..load.catalog import Offer
-from .constraints import age_days
+from .constraints import age_days, age_text
 
 FRESH_DAYS = 7
 SHOWN = 8
@@ -116,7 +116,7 @@ def notices(
                 warning(
                     "PC213",
                     f"environment '{env_name}' chooses {ref}, released {offer.release_date}: "
-                    f"{age} day(s) before the catalog's date",
+                    + age_text(age),
                     span,
                     f"note: used by {users_text(fresh)}",
                     "hint: set min_age_days (like 14) to let new models soak first, or "
