@@ -3,7 +3,7 @@ order of the stages. The commands in `compiler.cli` call these functions and pri
 return; the GitOps loop (diff, promote) builds on them in `compiler.gitops.api`.
 
 An environment with `promote_from` is never resolved or rendered here: its committed files are
-what it runs (a hand edit is PC306), and what the next promotion would change is computed and
+what it runs (a hand edit is PC307), and what the next promotion would change is computed and
 reported as pending (`compiler.promote.pending`), never as an error.
 """
 
@@ -245,7 +245,7 @@ def _check_committed(env: Environment, config_text: str | None, lock_text: str |
     """The committed lock of a promoted environment, checked against its openclaw.json.
 
     Raises:
-        CompileError: PC306 when one of the two files is missing or the config was edited
+        CompileError: PC307 when one of the two files is missing or the config was edited
             after `promote` wrote it; PC110 for a bad lock; PC403 for a config that is not JSON.
     """
     source, name = env.spec.promote_from, env.name
@@ -254,12 +254,12 @@ def _check_committed(env: Environment, config_text: str | None, lock_text: str |
         return lockfile.EMPTY
     if config_text is None or lock_text is None:
         missing = config_path(name) if config_text is None else lock_path(name)
-        raise CompileError((error("PC306", f"{missing} is missing", Span(missing), hint),))
+        raise CompileError((error("PC307", f"{missing} is missing", Span(missing), hint),))
     lock = lockfile.parse(lock_text, lock_path(name), name)
     if lock.rendered is not None and lock.rendered != lockfile.digest(config_text):
         message = f"{config_path(name)} was edited after clawpolicy promote wrote it"
         note = "note: a promoted environment changes only through promote"
-        raise CompileError((error("PC306", message, Span(config_path(name)), note, hint),))
+        raise CompileError((error("PC307", message, Span(config_path(name)), note, hint),))
     try:
         json.loads(config_text)
     except ValueError:

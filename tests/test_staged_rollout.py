@@ -193,7 +193,7 @@ def test_a_hand_edit_of_prod_is_refused(cli: Cli, clone: Path) -> None:
     edit(clone / PROD, '"primary": "p/b/mid"', '"primary": "p/a/cheap"')
     result = run(cli, clone, "compile", "--check")
     assert result.exit_code == 2
-    assert "error[PC306]: rendered/prod/openclaw.json was edited after clawpolicy promote" in (
+    assert "error[PC307]: rendered/prod/openclaw.json was edited after clawpolicy promote" in (
         result.stderr
     )
 
