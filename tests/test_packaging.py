@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 CONSTRAINTS = REPO / ".ci" / "lowest-constraints.txt"
 FLOOR = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)>=(?P<version>[0-9][^,;\s]*)")
+PROBE = "compiler/_packaging_probe/probe.json"
 PINNED = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)==(?P<version>[^\s#]+)")
 
 
@@ -35,6 +36,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, source / name)
     shutil.copytree(REPO / "compiler", source / "compiler", ignore=shutil.ignore_patterns("*.pyc"))
+    # A data file in a folder without __init__.py, as package data of its own would be.
+    (source / PROBE).parent.mkdir()
+    (source / PROBE).write_text("{}\n", encoding="utf-8")
     out = tmp_path_factory.mktemp("wheel")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(source)],
@@ -70,7 +74,7 @@ def test_wheel_ships_every_module_and_data_file(wheel: zipfile.ZipFile) -> None:
         if "__pycache__" not in p.parts
     }
     assert "compiler/py.typed" in data_files()
-    assert data_files() - names == set()
+    assert (data_files() | {PROBE}) - names == set()
     assert modules - names == set()
     assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
 
