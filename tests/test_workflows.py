@@ -411,6 +411,16 @@ def test_zizmor_no_medium_or_high(zizmor: Zizmor) -> None:
     assert severe(run.findings) == [], "zizmor:\n" + "\n".join(severe(run.findings))
 
 
+def test_zizmor_with_the_repository_config_reports_nothing(zizmor: Zizmor) -> None:
+    """`zizmor --offline .github/workflows action.yml` is silent, at every severity: the
+    repository's .github/zizmor.yml disables one audit (self-repository), nothing else."""
+    config = WORKFLOWS_DIR.parent / "zizmor.yml"
+    assert set(load_yaml(config)["rules"]) == {"self-repository"}
+    run = zizmor([WORKFLOWS_DIR, ACTION], config)
+    assert run.returncode == 0, run.stderr
+    assert [f"{f['ident']}: {f['desc']}" for f in run.findings] == []
+
+
 @pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
 def test_workflow_hardening(path: Path) -> None:
     assert workflow_problems(path) == []
