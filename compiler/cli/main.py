@@ -5,18 +5,21 @@ in `cli.catalog` and `cli.gitops`; the shared options, output and exit codes (0 
 """
 
 import json
+from typing import Any
 
 import click
 
 from .. import __version__, api, diagnostics
-from ..load.catalog import json_number
+from ..jsontext import chain_json
 from .base import (
     EXIT_CHANGES,
     EXIT_OK,
     EXIT_USER,
+    TOP_GROUP,
     Common,
     SafeGroup,
     common_options,
+    json_envelope,
     user_errors,
 )
 from .catalog import catalog
@@ -40,7 +43,10 @@ Exit codes: 0 ok / no changes, 1 changes found, 2 user error, 3 internal error.
 
 
 @click.group(
-    cls=SafeGroup, epilog=MAIN_EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
+    TOP_GROUP,
+    cls=SafeGroup,
+    epilog=MAIN_EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, prog_name="clawpolicy")
 def main_group() -> None:
@@ -61,24 +67,27 @@ def _summary(result: api.CompileResult, check: bool) -> str:
     return "\n".join(lines)
 
 
-def _compile_json(result: api.CompileResult) -> str:
+def _compile_payload(result: api.CompileResult) -> dict[str, Any]:
+    """`changed` and `files` (compile only), then every environment's chains and cost."""
+    payload: dict[str, Any] = {}
     report = result.report
-    return json.dumps(
-        {
-            "ok": True,
-            "changed": list(report.changed) if report else [],
-            "unchanged": list(report.unchanged) if report else [],
-            "environments": {
-                name: {
-                    "agents": {k: list(v.refs) for k, v in res.agents.items()},
-                    "monthly_cost": json_number(res.total_cost),
-                }
-                for name, res in result.resolutions.items()
-            },
-            "diagnostics": [diagnostics.to_json(d) for d in result.warnings],
-        },
-        indent=2,
-    )
+    if report is not None:
+        payload["changed"] = bool(report.changed)
+        payload["files"] = [
+            *({"path": path, "status": "changed"} for path in report.changed),
+            *({"path": path, "status": "unchanged"} for path in report.unchanged),
+        ]
+    payload["environments"] = {
+        name: {
+            "monthly_cost": res.total_cost,
+            "agents": [
+                {"agent": agent_id, "chain": chain_json(chain.refs, chain.cost)}
+                for agent_id, chain in res.agents.items()
+            ],
+        }
+        for name, res in result.resolutions.items()
+    }
+    return payload
 
 
 COMPILE_EPILOG = """\b
@@ -135,7 +144,10 @@ def compile_command(
         for path in (result.report.changed if check else ())
     ]
     out.diagnostics([*result.warnings, *(stale if out.format == "github" else ())])
-    out.result(_compile_json(result) if out.format == "json" else _summary(result, check))
+    if out.format == "json":
+        out.report(_compile_payload(result), result.warnings)
+    else:
+        out.result(_summary(result, check))
     raise SystemExit(EXIT_CHANGES if check and result.report.changed else EXIT_OK)
 
 
@@ -152,7 +164,7 @@ def validate_command(strict: bool, common: Common) -> None:
         result = api.validate_project(common.root, strict=strict)
     out.diagnostics(result.warnings)
     if out.format == "json":
-        out.result(_compile_json(result))
+        out.report(_compile_payload(result), result.warnings)
     else:
         agents = sum(len(r.agents) for r in result.resolutions.values())
         out.result(
@@ -187,14 +199,13 @@ def explain_command(
     out = common.out
     with user_errors(out):
         explanations = explainer.explain(common.root, agent, envs)
-    text = (
-        explainer.to_json(explanations)
-        if out.format == "json"
-        else explainer.format_text(explanations)
-    )
-    click.echo(text, nl=False)
-    failed = any(e.report is None or e.report.result is None for e in explanations)
-    raise SystemExit(EXIT_USER if failed else EXIT_OK)
+    resolved = explainer.is_resolved(explanations)
+    if out.format == "json":
+        payload = explainer.to_payload(explanations)
+        out.result(json_envelope(payload, explainer.diagnostics_of(explanations), ok=resolved))
+    else:
+        click.echo(explainer.format_text(explanations), nl=False)
+    raise SystemExit(EXIT_OK if resolved else EXIT_USER)
 
 
 @main_group.command(
