@@ -73,7 +73,8 @@ def raise_if_errors(diagnostics: Iterable[Diagnostic]) -> None:
 
 
 # code -> short title. Ranges: PC0xx YAML, PC1xx schema and references, PC2xx resolution,
-# PC3xx rendering and output checks, PC4xx git and diff, PC5xx catalogs, PC9xx internal.
+# PC3xx rendering and output checks, PC4xx git and diff, PC5xx catalogs, PC6xx init and
+# adoption, PC9xx internal.
 CODES: dict[str, str] = {
     "PC001": "YAML syntax error",
     "PC002": "duplicate key",
@@ -114,6 +115,10 @@ CODES: dict[str, str] = {
     "PC403": "cannot read committed file",
     "PC501": "catalog import error",
     "PC502": "catalog fetch error",
+    "PC601": "init target not empty, or a file exists",
+    "PC602": "configuration cannot be adopted",
+    "PC603": "part of the configuration not adopted",
+    "PC604": "adopted configuration not reproduced",
     "PC901": "internal error",
 }
 

@@ -245,3 +245,15 @@ def test_the_schemas_reject_an_undocumented_key(repo: Path, cli: Cli) -> None:
     schema = json.loads((SCHEMAS / "validate.schema.json").read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema, registry=registry())
     assert not validator.is_valid(document)
+
+
+# ------------------------------------------------------------------ init
+
+
+def test_init(tmp_path: Path, cli: Cli) -> None:
+    root = tmp_path / "new"
+    document = check("init", cli("init", str(root), "--format", "json"), 0)
+    assert {"path": "rendered/prod/openclaw.json", "status": "created"} in document["files"]
+    assert sorted(document["environments"]) == ["dev", "prod", "staging"]
+    again = check("init", cli("init", str(root), "--format", "json"), 2)
+    assert again["diagnostics"][0]["code"] == "PC601"

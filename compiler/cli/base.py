@@ -27,13 +27,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
 from .. import diagnostics, jsontext
 from ..diagnostics import CompileError, Diagnostic, Severity
+from ..jsontext import chain_json
 from ..load.catalog import json_ready
+
+if TYPE_CHECKING:
+    from ..resolve.resolver import Resolution
 
 EXIT_OK, EXIT_CHANGES, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
 JSON_VERSION = 1  # of the envelope and every payload documented in docs/json.md
@@ -113,6 +117,20 @@ def command_name() -> str:
     return "-".join(reversed(names))
 
 
+def environments_json(resolutions: Mapping[str, "Resolution"]) -> dict[str, Any]:
+    """Every compiled environment: its monthly cost and each agent's chain (docs/json.md)."""
+    return {
+        name: {
+            "monthly_cost": resolution.total_cost,
+            "agents": [
+                {"agent": agent_id, "chain": chain_json(chain.refs, chain.cost)}
+                for agent_id, chain in resolution.agents.items()
+            ],
+        }
+        for name, resolution in resolutions.items()
+    }
+
+
 def json_envelope(
     payload: Mapping[str, Any], found: Sequence[Diagnostic] = (), ok: bool | None = None
 ) -> str:
@@ -165,6 +183,24 @@ def common_options(formats: Sequence[str]) -> Callable[[Any], Any]:
             return func(*args, common=Common(root, out), **kwargs)
 
         for option in reversed(_common_option_list(formats)):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def output_options(formats: Sequence[str]) -> Callable[[Any], Any]:
+    """Add --format, --quiet, --no-color and --max-errors (not --root); the command gets one
+    `out: Output` argument (for `init`, whose repository is its DIR argument)."""
+
+    def decorate(func: Any) -> Any:
+        @functools.wraps(func)
+        def command(
+            *args: Any, fmt: str, quiet: bool, no_color: bool, max_errors: int, **kwargs: Any
+        ) -> Any:
+            return func(*args, out=make_output(fmt, quiet, no_color, max_errors), **kwargs)
+
+        for option in reversed(_common_option_list(formats)[1:]):
             command = option(command)
         return command
 

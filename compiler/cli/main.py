@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from .. import __version__, api, diagnostics
-from ..jsontext import chain_json
+from .adopt import init
 from .base import (
     EXIT_CHANGES,
     EXIT_OK,
@@ -19,6 +19,7 @@ from .base import (
     Common,
     SafeGroup,
     common_options,
+    environments_json,
     json_envelope,
     user_errors,
 )
@@ -77,16 +78,7 @@ def _compile_payload(result: api.CompileResult) -> dict[str, Any]:
             *({"path": path, "status": "changed"} for path in report.changed),
             *({"path": path, "status": "unchanged"} for path in report.unchanged),
         ]
-    payload["environments"] = {
-        name: {
-            "monthly_cost": res.total_cost,
-            "agents": [
-                {"agent": agent_id, "chain": chain_json(chain.refs, chain.cost)}
-                for agent_id, chain in res.agents.items()
-            ],
-        }
-        for name, res in result.resolutions.items()
-    }
+    payload["environments"] = environments_json(result.resolutions)
     return payload
 
 
@@ -212,8 +204,11 @@ def explain_command(
     "schema",
     epilog="\b\nExamples:\n  clawpolicy schema > clawpolicy.schema.json\n"
     "  clawpolicy schema --kind environment\n\n"
-    "For editors, add to a YAML file:\n"
-    "  # yaml-language-server: $schema=./clawpolicy.schema.json",
+    "\b\nFor editors: save it at the top of the repository and put on the first line of\n"
+    "policies/tiers.yaml:\n"
+    "  # yaml-language-server: $schema=../clawpolicy.schema.json\n"
+    "and of policies/teams/*.yaml and policies/environments/*.yaml:\n"
+    "  # yaml-language-server: $schema=../../clawpolicy.schema.json",
 )
 @click.option(
     "--kind",
@@ -230,6 +225,7 @@ def schema_command(kind: str) -> None:
 
 
 main_group.add_command(catalog)
+main_group.add_command(init)
 for _command in COMMANDS:
     main_group.add_command(_command)
 
