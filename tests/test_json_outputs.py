@@ -257,3 +257,11 @@ def test_init(tmp_path: Path, cli: Cli) -> None:
     assert sorted(document["environments"]) == ["dev", "prod", "staging"]
     again = check("init", cli("init", str(root), "--format", "json"), 2)
     assert again["diagnostics"][0]["code"] == "PC601"
+
+
+@pytest.mark.parametrize("by", ["team", "tier", "environment", "agent"])
+def test_cost(by: str, repo: Path, cli: Cli) -> None:
+    result = cli("cost", "--root", str(repo), "--by", by, "--format", "json")
+    document = check("cost", result, 0)
+    assert document["by"] == by and document["groups"]
+    assert check("cost", cli("cost", "--root", str(repo), "--env", "x", "--format", "json"), 2)

@@ -24,6 +24,7 @@ from .base import (
     user_errors,
 )
 from .catalog import catalog
+from .cost import cost
 from .gitops import COMMANDS
 
 MAIN_EPILOG = """\b
@@ -226,6 +227,7 @@ def schema_command(kind: str) -> None:
 
 main_group.add_command(catalog)
 main_group.add_command(init)
+main_group.add_command(cost)
 for _command in COMMANDS:
     main_group.add_command(_command)
 
