@@ -34,7 +34,6 @@ import click
 from .. import diagnostics, jsontext
 from ..diagnostics import CompileError, Diagnostic, Severity
 from ..jsontext import chain_json
-from ..load.catalog import json_ready
 
 if TYPE_CHECKING:
     from ..resolve.resolver import Resolution
@@ -142,6 +141,8 @@ def json_envelope(
     clash = set(ENVELOPE_KEYS) & set(payload)
     if clash:
         raise ValueError(f"payload keys {sorted(clash)} are the envelope's")
+    from ..load.catalog import json_ready  # not at the top: loading the CLI skips pydantic
+
     if ok is None:
         ok = not any(d.severity is Severity.ERROR for d in found)
     document = {

@@ -15,23 +15,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import ValidationError
 
-from ..catalogs.importers import (
-    IMPORTERS,
-    MULTI_PROVIDER_FORMATS,
-    ImportOptions,
-    ImportResult,
-    guess_format,
-)
 from ..diagnostics import CompileError, Span, error
-from ..load.catalog import describe_validation_error, parse_snapshot, serialize_snapshot
 from .base import EXIT_CHANGES, EXIT_OK, Output, SafeGroup, user_errors
 
-FORMATS = tuple(sorted(IMPORTERS))
+if TYPE_CHECKING:
+    from ..catalogs.importers import ImportOptions, ImportResult
+
+# The importers' names (a test holds them equal to IMPORTERS), written out so that loading the
+# command line (shell completion, --help) does not import the importers and pydantic.
+FORMATS = ("infron", "litellm", "modelsdev", "openrouter")
 
 IMPORT_EPILOG = """\b
 Examples:
@@ -146,6 +142,9 @@ def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @_source_options
 def import_command(file: Path, source: Source) -> None:
     """Normalize a native catalog FILE into a clawpolicy snapshot."""
+    from ..catalogs.importers import IMPORTERS
+    from ..load.catalog import serialize_snapshot
+
     printer = Output(source.report)
     with user_errors(printer):
         started = time.perf_counter()
@@ -163,6 +162,8 @@ def import_command(file: Path, source: Source) -> None:
 def fetch_command(url: str | None, source: Source) -> None:
     """Download a native catalog (following pages) and write its snapshot."""
     from ..catalogs.fetcher import DEFAULT_URLS, fetch_catalog, redact
+    from ..catalogs.importers import IMPORTERS
+    from ..load.catalog import serialize_snapshot
 
     printer = Output(source.report)
     with user_errors(printer):
@@ -221,7 +222,9 @@ def diff_command(old: Path, new: Path, fmt: str, root: Path | None) -> None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _options(source: Source, as_of: datetime | None, path: str, label: str) -> ImportOptions:
+def _options(source: Source, as_of: datetime | None, path: str, label: str) -> "ImportOptions":
+    from ..catalogs.importers import MULTI_PROVIDER_FORMATS, ImportOptions
+
     fmt = source.fmt
     if source.provider is not None and fmt in MULTI_PROVIDER_FORMATS:
         raise _usage(path, f"--provider does not apply to --format {fmt}; use --only-provider")
@@ -255,6 +258,8 @@ def _read_json(path: Path) -> Any:
 
 def _check_format(document: Any, fmt: str, path: Path) -> None:
     """A file that clearly is another native format is named as such, before anything else."""
+    from ..catalogs.importers import guess_format
+
     guessed = guess_format(document)
     same_shape = {guessed, fmt} <= {"openrouter", "infron"}  # both are `{"data": [...]}`
     if guessed is not None and guessed != fmt and not same_shape:
@@ -271,6 +276,11 @@ def _check_format(document: Any, fmt: str, path: Path) -> None:
 
 
 def _read_snapshot(path: Path) -> Any:
+    from pydantic import ValidationError
+
+    from ..catalogs.importers import guess_format
+    from ..load.catalog import describe_validation_error, parse_snapshot
+
     try:
         text = path.read_text(encoding="utf-8")
         return parse_snapshot(text)
@@ -303,7 +313,7 @@ def _write(out: Path, text: str) -> None:
     write_atomic(out, text.encode("utf-8"))
 
 
-def _report(printer: Output, result: ImportResult, out: Path, seconds: float) -> None:
+def _report(printer: Output, result: "ImportResult", out: Path, seconds: float) -> None:
     """The text summary on stderr, or the JSON envelope on stdout (no timing: it is not
     reproducible)."""
     if printer.format != "json":
@@ -318,7 +328,7 @@ def _report(printer: Output, result: ImportResult, out: Path, seconds: float) ->
     printer.report(payload)
 
 
-def _summary(result: ImportResult, out: Path, seconds: float) -> str:
+def _summary(result: "ImportResult", out: Path, seconds: float) -> str:
     skipped: Mapping[str, int] = result.skipped
     lines = [
         f"wrote {len(result.snapshot.offers)} offers to {out} "

@@ -5,6 +5,7 @@ markdown with a Mermaid pie, or the JSON envelope) and exit 0 out (2 on user err
 import click
 
 from .base import EXIT_OK, Common, common_options, user_errors
+from .completion import env_option
 
 COST_EPILOG = """\b
 The estimated monthly cost of each agent's primary model for its workload (USD; environments
@@ -24,9 +25,7 @@ Examples:
 
 
 @click.command("cost", epilog=COST_EPILOG)
-@click.option(
-    "--env", "envs", multiple=True, metavar="ENV", help="Only this environment (repeatable)."
-)
+@env_option()
 @click.option(
     "--by",
     type=click.Choice(("team", "tier", "environment", "agent")),

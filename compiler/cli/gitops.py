@@ -12,6 +12,7 @@ import click
 
 from ..diagnostics import Diagnostic
 from .base import EXIT_CHANGES, EXIT_OK, Common, Output, common_options, user_errors
+from .completion import complete_agents, complete_environments, env_option
 
 if TYPE_CHECKING:
     from ..gitops.diffreport import DiffReport
@@ -38,7 +39,7 @@ Examples:
 
 
 @click.command("diff", epilog=DIFF_EPILOG)
-@click.option("--env", "envs", multiple=True, metavar="ENV", help="Only this environment.")
+@env_option()
 @click.option("--against", metavar="REF", help="Git revision holding the old rendered/.")
 @click.option(
     "--against-dir",
@@ -116,9 +117,16 @@ Examples:
 
 
 @click.command("promote", epilog=PROMOTE_EPILOG)
-@click.argument("source", metavar="FROM")
-@click.argument("target", metavar="TO")
-@click.option("--agent", "agents", multiple=True, metavar="AGENT", help="Only this agent.")
+@click.argument("source", metavar="FROM", shell_complete=complete_environments)
+@click.argument("target", metavar="TO", shell_complete=complete_environments)
+@click.option(
+    "--agent",
+    "agents",
+    multiple=True,
+    metavar="AGENT",
+    help="Only this agent.",
+    shell_complete=complete_agents,
+)
 @common_options(FORMATS)
 def promote(
     source: str,
@@ -162,7 +170,7 @@ Examples:
     metavar="vendor:X|provider:X|model:GLOB",
     help="Offers to take away (repeatable).",
 )
-@click.option("--env", "envs", multiple=True, metavar="ENV", help="Only this environment.")
+@env_option()
 @common_options(FORMATS)
 def what_if(
     removals: tuple[str, ...],

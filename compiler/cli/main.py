@@ -5,11 +5,11 @@ in `cli.catalog` and `cli.gitops`; the shared options, output and exit codes (0 
 """
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import __version__, api, diagnostics
+from .. import __version__, diagnostics
 from .adopt import init
 from .base import (
     EXIT_CHANGES,
@@ -24,8 +24,12 @@ from .base import (
     user_errors,
 )
 from .catalog import catalog
+from .completion import complete_agents, env_option
 from .cost import cost
 from .gitops import COMMANDS
+
+if TYPE_CHECKING:
+    from .. import api
 
 MAIN_EPILOG = """\b
 Examples:
@@ -55,7 +59,7 @@ def main_group() -> None:
     """Compile YAML model-routing policies into OpenClaw configs (openclaw.json)."""
 
 
-def _summary(result: api.CompileResult, check: bool) -> str:
+def _summary(result: "api.CompileResult", check: bool) -> str:
     report = result.report
     assert report is not None
     verb = "would change" if check else "wrote"
@@ -69,7 +73,7 @@ def _summary(result: api.CompileResult, check: bool) -> str:
     return "\n".join(lines)
 
 
-def _compile_payload(result: api.CompileResult) -> dict[str, Any]:
+def _compile_payload(result: "api.CompileResult") -> dict[str, Any]:
     """`changed` and `files` (compile only), then every environment's chains and cost."""
     payload: dict[str, Any] = {}
     report = result.report
@@ -94,15 +98,13 @@ Examples:
 
 
 @main_group.command("compile", epilog=COMPILE_EPILOG)
-@click.option(
-    "--env", "envs", multiple=True, metavar="ENV", help="Only this environment (repeatable)."
-)
+@env_option()
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when outputs would change.")
 @click.option(
     "--upgrade", is_flag=True, help="Re-resolve locked chains (all, or the AGENTs given)."
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.argument("agents", nargs=-1, metavar="[AGENT]...")
+@click.argument("agents", nargs=-1, metavar="[AGENT]...", shell_complete=complete_agents)
 @common_options(("text", "json", "github"))
 def compile_command(
     envs: tuple[str, ...],
@@ -113,6 +115,8 @@ def compile_command(
     common: Common,
 ) -> None:
     """Render rendered/<env>/openclaw.json and its lock for each environment."""
+    from .. import api
+
     out = common.out
     if agents and not upgrade:
         raise click.UsageError("AGENT arguments go with --upgrade")
@@ -152,6 +156,8 @@ def compile_command(
 @common_options(("text", "json", "github"))
 def validate_command(strict: bool, common: Common) -> None:
     """Check every policy file and resolve every chain; write nothing."""
+    from .. import api
+
     out = common.out
     with user_errors(out):
         result = api.validate_project(common.root, strict=strict)
@@ -172,14 +178,8 @@ def validate_command(strict: bool, common: Common) -> None:
     epilog="\b\nExamples:\n  clawpolicy explain support-triage\n"
     "  clawpolicy explain support-triage --env prod --format json",
 )
-@click.argument("agent")
-@click.option(
-    "--env",
-    "envs",
-    multiple=True,
-    metavar="ENV",
-    help="Environment (repeatable; default: every one that deploys the agent).",
-)
+@click.argument("agent", shell_complete=complete_agents)
+@env_option("Environment (repeatable; default: every one that deploys the agent).")
 @common_options(("text", "json"))
 def explain_command(
     agent: str,
