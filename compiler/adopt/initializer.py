@@ -56,7 +56,8 @@ def init_repo(options: InitOptions) -> InitResult:
     files, expected, found = _files(options)
     _check_conflicts(target, files)
     target.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.resolve().name}.init-", dir=target.parent))
+    home = target.resolve()
+    staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.init-", dir=home.parent))
     try:
         for item in files:
             write_atomic(staging / item.relpath, item.text.encode("utf-8"))
