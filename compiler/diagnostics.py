@@ -339,8 +339,9 @@ CODES: dict[str, Code] = {
     ),
     "PC603": Code(
         "part of the configuration not adopted",
-        "`init --from` met keys the policy language cannot say (gateway, channels, provider "
-        "headers, model params, ...) and left them out (a warning naming them).",
+        "`init --from` met keys of the model layer the policy language cannot say (provider "
+        "headers, model params, other agent settings, ...) and left them out (a warning naming "
+        "them).",
         "Copy what you need into `templates/openclaw.json.j2`, secrets as SecretRefs.",
     ),
     "PC604": Code(

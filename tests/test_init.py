@@ -216,6 +216,10 @@ def aliases(config: dict[str, Any]) -> dict[str, str]:
     return {ref: body["alias"] for ref, body in models.items() if "alias" in body}
 
 
+def rest(config: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in config.items() if key not in ("models", "agents")}
+
+
 ADOPTED = [
     pytest.param(EXAMPLES / "good-entries.json", id="good-entries"),
     pytest.param(EXAMPLES / "good-list.json", id="good-list-legacy"),
@@ -234,6 +238,8 @@ def test_init_from_reproduces_every_chain(source: Path, cli: Cli, tmp_path: Path
         rendered = json.loads((root / f"rendered/{env}/openclaw.json").read_text())
         assert chains(rendered) == chains(adopted), env
         assert aliases(adopted).items() <= aliases(rendered).items(), env
+        if "gateway" in adopted:  # the rest of the file is the template
+            assert rest(rendered) == rest(adopted), env
     assert cli("compile", "--root", str(root), "--check").exit_code == 0
     strict = cli("validate", "--root", str(root), "--strict")
     assert strict.exit_code == 0, strict.stderr
@@ -243,10 +249,13 @@ def test_init_from_reproduces_every_chain(source: Path, cli: Cli, tmp_path: Path
 def test_adopted_outputs_pass_the_real_openclaw(
     cli: Cli, tmp_path: Path, openclaw_validator: Validator
 ) -> None:
-    root = tmp_path / "adopted"
-    assert cli("init", str(root), "--from", str(EXAMPLES / "good-list.json")).exit_code == 0
-    [result] = openclaw_validator.validate([root / "rendered/prod/openclaw.json"])
-    assert result.valid and not unexpected_warnings(result), result.summary()
+    outputs = []
+    for source in (EXAMPLES / "good-list.json", REPO / "rendered/prod/openclaw.json"):
+        root = tmp_path / source.parent.name
+        assert cli("init", str(root), "--from", str(source)).exit_code == 0
+        outputs.append(root / "rendered/prod/openclaw.json")
+    for result in openclaw_validator.validate(outputs):
+        assert result.valid and not unexpected_warnings(result), result.summary()
 
 
 SECRET = "sk-or-v1-0123456789abcdef0123456789abcdef"
@@ -266,6 +275,27 @@ def test_a_literal_key_is_never_copied_or_shown(cli: Cli, tmp_path: Path) -> Non
         assert not path.is_file() or SECRET not in path.read_text(), path
     env = yaml.safe_load((root / "policies/environments/dev.yaml").read_text())
     assert env["providers"]["infron"]["api_key"] == {"env": "INFRON_API_KEY"}
+
+
+def test_a_literal_secret_outside_the_model_layer_stays_out_of_the_template(
+    cli: Cli, tmp_path: Path
+) -> None:
+    config = json.loads((REPO / "rendered/dev/openclaw.json").read_text())
+    config["gateway"]["auth"]["token"] = "correct-horse-battery-staple"
+    config["channels"] = {"web": {"enabled": True}}
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps(config))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert "warning[PC107]: gateway: not adopted into the template: gateway.auth.token" in (
+        result.stderr
+    )
+    assert "correct-horse" not in result.stdout + result.stderr
+    assert all("correct-horse" not in p.read_text() for p in root.rglob("*") if p.is_file())
+    rendered = json.loads((root / "rendered/dev/openclaw.json").read_text())
+    assert rest(rendered) == {"channels": {"web": {"enabled": True}}, "gateway": {"mode": "local"}}
+    assert "gateway.mode is not set" in result.stderr
 
 
 @pytest.mark.parametrize(

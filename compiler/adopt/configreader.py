@@ -97,11 +97,6 @@ def read_config(config: Any, source: str) -> AdoptedConfig:
     if not isinstance(config, dict):
         reader.error("(top level)", "an openclaw.json is a JSON object")
         raise_if_errors(reader.problems)
-    reader.ignored(
-        "(top level)",
-        set(config) - {"models", "agents", "$schema"},
-        "copy what you need into templates/openclaw.json.j2 (secrets as SecretRefs)",
-    )
     models = reader.mapping(config.get("models"), "models")
     if models.get("mode") == "replace":
         reader.warn("models.mode", "'replace' is not adopted: clawpolicy renders 'merge'")

@@ -23,9 +23,10 @@ from ..diagnostics import CompileError, Diagnostic, Span, error, warning
 from ..load.loader import load_project
 from ..output.writer import OutputFile, write_atomic
 from ..resolve.resolver import Resolution
-from . import configreader, policywriter, starter
+from . import configreader, policywriter, starter, templatewriter
 
 IGNORED_ENTRIES = {".git"}  # a DIR holding only these counts as empty
+TEMPLATE = "templates/openclaw.json.j2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +113,17 @@ def _files(
     if options.adopt_from is None:
         return tuple(files.values()), None, []
     source = str(options.adopt_from)
-    config = configreader.read_config(read_json(options.adopt_from), source)
+    document = read_json(options.adopt_from)
+    config = configreader.read_config(document, source)
     day = options.day or datetime.now(UTC).date()
     adopted, planned = policywriter.policy_files(config, day, source)
     files = {path: f for path, f in files.items() if not path.startswith("policies/")}
     files.update({f.relpath: f for f in adopted})
+    template, kept = templatewriter.template_text(document, source)
+    if template is not None:
+        files[TEMPLATE] = OutputFile(TEMPLATE, template)
     ordered = tuple(sorted(files.values(), key=lambda f: f.relpath))
-    return ordered, config, [*config.warnings, *planned]
+    return ordered, config, [*config.warnings, *planned, *kept]
 
 
 def read_json(path: Path) -> Any:
