@@ -316,6 +316,7 @@ def test_a_literal_secret_outside_the_model_layer_stays_out_of_the_template(
             "agent id 'Bad' must match",
             id="uppercase-agent-id",
         ),
+        pytest.param(lambda c: c["agents"].pop("entries"), "no agent to adopt", id="no-agents"),
     ],
 )
 def test_what_cannot_be_adopted_is_an_error_and_nothing_is_written(
@@ -329,7 +330,8 @@ def test_what_cannot_be_adopted_is_an_error_and_nothing_is_written(
     result = cli("init", str(root), "--from", str(source))
     assert result.exit_code == 2
     assert "error[PC602]" in result.stderr and message in result.stderr
-    assert not root.exists() or not any(root.iterdir())
+    assert not root.exists()
+    assert not list(tmp_path.glob(".*init-*"))  # no staging folder left behind
 
 
 def test_json5_is_refused_with_a_hint(cli: Cli, tmp_path: Path) -> None:

@@ -104,6 +104,8 @@ def read_config(config: Any, source: str) -> AdoptedConfig:
     declared = {f"{o['provider']}/{o['id']}" for o in offers}
     adopted = _agents(reader, reader.mapping(config.get("agents"), "agents"), declared)
     _check_refs(reader, adopted, declared)
+    if not adopted.agents:
+        reader.error("agents", "no agent to adopt (agents.entries or agents.list)")
     raise_if_errors(reader.problems)
     return AdoptedConfig(
         providers=providers,

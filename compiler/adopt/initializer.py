@@ -56,8 +56,8 @@ def init_repo(options: InitOptions) -> InitResult:
     _check_target(target, options.force)
     files, expected, found = _files(options)
     _check_conflicts(target, files)
-    target.mkdir(parents=True, exist_ok=True)
     home = target.resolve()
+    home.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.init-", dir=home.parent))
     try:
         for item in files:
