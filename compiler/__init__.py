@@ -8,7 +8,7 @@ is a thin layer over the API.
 
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 # The one place the OpenClaw release we target is pinned.
 OPENCLAW_VERSION = "2026.9.6"
 

@@ -265,6 +265,21 @@ CODES: dict[str, Code] = {
         "Fix the target's policy (providers, catalogs, budgets) or promote once the source "
         "resolves to something that fits.",
     ),
+    "PC209": Code(
+        "promoted environment is behind its source (pending promotion)",
+        "A policy or catalog change would change what an environment with `promote_from` "
+        "runs, at its next promotion (a warning naming the environment and the agents; the "
+        'pull-request diff has a "Pending promotion" section). The environment itself does '
+        "not change: it runs what was promoted until `clawpolicy promote`.",
+        "Promote when ready: `clawpolicy promote FROM TO --check` shows what TO receives, "
+        "`clawpolicy promote FROM TO` writes it.",
+    ),
+    "PC210": Code(
+        "promoted environment runs a model its catalogs dropped or retire",
+        "A promoted environment runs a model that its catalogs no longer offer, or that "
+        "retires soon (a warning: it keeps running it until the next promotion).",
+        "Let the source environment move off the model, then promote.",
+    ),
     "PC301": Code(
         "template syntax error",
         "The Jinja2 template does not parse.",
@@ -295,6 +310,13 @@ CODES: dict[str, Code] = {
         "folder belongs to no environment, or promote used a source lock older than its "
         "policies.",
         "Run `clawpolicy compile` (and commit `rendered/`), or delete the orphaned folder.",
+    ),
+    "PC307": Code(
+        "promoted environment's output changed outside promote",
+        "A promoted environment's `rendered/` files are missing, or `openclaw.json` was edited "
+        "after `clawpolicy promote` wrote it (the lock records its digest): a promoted "
+        "environment changes only through promotion.",
+        "Restore the files (`git checkout rendered/<env>`), or run `clawpolicy promote` again.",
     ),
     "PC401": Code(
         "unknown git ref",

@@ -1,14 +1,13 @@
 """`clawpolicy init DIR`: a repository that compiles as it is (validate --strict and
 compile --check pass, the real OpenClaw accepts every output, the YAML fits the generated
-schema, the workflows pass actionlint and zizmor), refused in a non-empty DIR, and shipped as
-package data; `init --from` reproduces every chain of the config it adopts."""
+schema, the workflows pass actionlint and zizmor) and is refused in a non-empty DIR; `init
+--from` reproduces every chain of the config it adopts. That the starter ships in the wheel is
+tests/test_packaging.py's check of every data file under compiler/."""
 
-import glob
 import json
 import shutil
 import subprocess
 import sys
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ import jsonschema
 import pytest
 import yaml
 
-from compiler.adopt.starter import starter_files
 from tests.conftest import REPO
 from tests.support.openclaw import Validator, unexpected_warnings
 from tests.test_workflows import (  # the session fixtures and report helpers of the repo's own lint
@@ -59,7 +57,7 @@ def test_the_new_repo_compiles_as_it_is(repo: Path, cli: Cli) -> None:
     # prod was promoted: it runs exactly what staging resolved
     assert lock(repo, "prod")["agents"] == lock(repo, "staging")["agents"]
     prod = yaml.safe_load((repo / "policies/environments/prod.yaml").read_text())
-    assert prod["promote_from"] == "staging"
+    assert prod["promote_from"] == "staging" and "catalogs" not in prod  # staging's catalogs
     names = {p.relative_to(repo).as_posix() for p in repo.rglob("*") if p.is_file()}
     assert {
         ".github/workflows/pull-request.yml",
@@ -170,26 +168,6 @@ def test_force_adds_files_but_never_overwrites_one(cli: Cli, tmp_path: Path) -> 
     assert (root / "rendered/prod/openclaw.json").is_file()
 
 
-def test_the_starter_ships_in_the_wheel() -> None:
-    """Every starter file is matched by the package-data globs setuptools expands."""
-    config = tomllib.loads((REPO / "pyproject.toml").read_text())
-    patterns = config["tool"]["setuptools"]["package-data"]["compiler"]
-    package = REPO / "compiler"
-    shipped = {
-        Path(match).as_posix()
-        for pattern in patterns
-        for match in glob.glob(pattern, root_dir=package, recursive=True)
-        if (package / match).is_file()
-    }
-    starter = {
-        p.relative_to(package).as_posix()
-        for p in (package / "adopt/starter").rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
-    }
-    assert len(starter) >= 15 and starter <= shipped
-    assert len(starter_files()) == len(starter) + 1  # + the schema
-
-
 # ------------------------------------------------------------------ init --from
 
 
@@ -240,6 +218,8 @@ def test_init_from_reproduces_every_chain(source: Path, cli: Cli, tmp_path: Path
         assert aliases(adopted).items() <= aliases(rendered).items(), env
         if "gateway" in adopted:  # the rest of the file is the template
             assert rest(rendered) == rest(adopted), env
+    prod = yaml.safe_load((root / "policies/environments/prod.yaml").read_text())
+    assert prod["promote_from"] == "staging" and "catalogs" not in prod
     assert cli("compile", "--root", str(root), "--check").exit_code == 0
     strict = cli("validate", "--root", str(root), "--strict")
     assert strict.exit_code == 0, strict.stderr

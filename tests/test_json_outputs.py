@@ -139,10 +139,14 @@ def test_diff(repo: Path, cli: Cli) -> None:
 
 def test_promote(make_project: Callable[..., Path], cli: Cli) -> None:
     root = make_project(two_env_files())
-    result = cli("promote", "staging", "prod", "--root", str(root), "--format", "json")
-    document = check("promote", result, 0)
+    args = ("promote", "staging", "prod", "--root", str(root), "--format", "json")
+    behind = check("promote", cli(*args, "--check"), 1)
+    assert (behind["changed"], list(behind["pending"])) == (True, ["prod"])
+    assert behind["pending"]["prod"]["never_promoted"] is True
+    document = check("promote", cli(*args), 0)
     assert (document["from"], document["to"], document["changed"]) == ("staging", "prod", True)
     assert "prod" in document["environments"]
+    assert check("promote", cli(*args, "--check"), 0)["changed"] is False
 
 
 # ------------------------------------------------------------------ catalog commands

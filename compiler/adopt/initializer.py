@@ -21,7 +21,7 @@ from typing import Any
 from .. import api
 from ..diagnostics import CompileError, Diagnostic, Span, error, warning
 from ..load.loader import load_project
-from ..output.writer import OutputFile, write_atomic
+from ..output.writer import CONFIG_NAME, OutputFile, write_atomic
 from ..resolve.resolver import Resolution
 from . import configreader, policywriter, starter, templatewriter
 
@@ -65,7 +65,7 @@ def init_repo(options: InitOptions) -> InitResult:
         resolutions, compiled = _compile_and_promote(staging)
         found += compiled
         if expected is not None:
-            found += _verify(expected, resolutions, str(options.adopt_from))
+            found += _verify(expected, staging, str(options.adopt_from))
         written = sorted(
             p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()
         )
@@ -173,21 +173,19 @@ def _compile_and_promote(root: Path) -> tuple[dict[str, Resolution], list[Diagno
     return dict(checked.resolutions), found
 
 
-def _verify(
-    config: configreader.AdoptedConfig, resolutions: Mapping[str, Resolution], source: str
-) -> list[Diagnostic]:
-    """What the compiled repository renders differently from the adopted file."""
+def _verify(config: configreader.AdoptedConfig, root: Path, source: str) -> list[Diagnostic]:
+    """What the compiled repository's rendered configs say differently from the adopted file."""
     expected = {a.id: a.chain for a in config.agents}
     expected["agents.defaults.model"] = config.default_chain
     expected["agents.defaults.imageModel"] = config.image_chain
     found = []
-    for env, resolution in resolutions.items():
-        rendered = {agent_id: result.refs for agent_id, result in resolution.agents.items()}
-        for key, model in (
-            ("agents.defaults.model", resolution.default_model),
-            ("agents.defaults.imageModel", resolution.image_model),
-        ):
-            rendered[key] = model.refs if model is not None else ()
+    for path in sorted(root.glob(f"rendered/*/{CONFIG_NAME}")):
+        env = path.parent.name
+        agents = json.loads(path.read_text(encoding="utf-8"))["agents"]
+        defaults = agents.get("defaults", {})
+        rendered = {a: _refs(entry.get("model")) for a, entry in agents["entries"].items()}
+        rendered["agents.defaults.model"] = _refs(defaults.get("model"))
+        rendered["agents.defaults.imageModel"] = _refs(defaults.get("imageModel"))
         found += [
             warning(
                 "PC604",
@@ -198,18 +196,21 @@ def _verify(
             for key, chain in expected.items()
             if rendered.get(key, ()) != chain
         ]
-        found += _verify_aliases(env, config.aliases, resolution.aliases, source)
+        aliases = {ref: body.get("alias") for ref, body in defaults.get("models", {}).items()}
+        found += [
+            warning("PC604", f"{env}: alias '{alias}' is not on {ref}", Span(source))
+            for ref, alias in sorted(config.aliases.items())
+            if aliases.get(ref) != alias
+        ]
     return found
 
 
-def _verify_aliases(
-    env: str, adopted: Mapping[str, str], rendered: Mapping[str, str], source: str
-) -> list[Diagnostic]:
-    lost = sorted((alias, ref) for ref, alias in adopted.items() if rendered.get(ref) != alias)
-    return [
-        warning("PC604", f"{env}: alias '{alias}' is not on {ref}", Span(source))
-        for alias, ref in lost
-    ]
+def _refs(model: Any) -> tuple[str, ...]:
+    if isinstance(model, str):
+        return (model,)
+    if isinstance(model, dict) and isinstance(model.get("primary"), str):
+        return (model["primary"], *model.get("fallbacks", ()))
+    return ()
 
 
 def _move_into(staging: Path, target: Path, files: list[str]) -> None:

@@ -228,9 +228,11 @@ def _team_yaml(config: AdoptedConfig, tier: str) -> str:
 
 def _env_yaml(config: AdoptedConfig, plan: PolicyPlan, env: str, source_env: str | None) -> str:
     lines = [*_header("../../", f"Environment {env}"), f"environment: {env}"]
-    if source_env is not None:
+    if source_env is None:
+        lines.append("catalogs: [@CATALOG@]")
+    else:  # without catalogs of its own, a promoted environment uses its source's
         lines.append(f"promote_from: {source_env}  # changed only by clawpolicy promote")
-    lines += ["catalogs: [@CATALOG@]", "template: openclaw.json.j2", "providers:"]
+    lines += ["template: openclaw.json.j2", "providers:"]
     for provider in config.providers:
         lines += [
             f"  {scalar(provider.id)}:",

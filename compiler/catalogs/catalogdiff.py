@@ -61,6 +61,7 @@ class AffectedAgent:
     agent: str
     old_chain: tuple[str, ...]
     new_chain: tuple[str, ...]
+    promoted: str = ""  # in a promoted environment: what it runs that NEW drops or retires
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +199,9 @@ def _section(title: str, lines: list[str], count: int | None = None) -> list[str
 
 def _agent_lines(diff: CatalogDiff) -> list[str]:
     return [
-        f"{a.environment}/{a.agent}: {', '.join(a.old_chain) or '-'} -> "
+        f"{a.environment}/{a.agent} (promoted): runs {a.promoted}; changes only by promotion"
+        if a.promoted
+        else f"{a.environment}/{a.agent}: {', '.join(a.old_chain) or '-'} -> "
         f"{', '.join(a.new_chain) or '-'}"
         for a in diff.affected_agents
     ]
@@ -239,7 +242,9 @@ def _truncate(head: list[str], rows: list[str], limit: int) -> str:
 def to_payload(diff: CatalogDiff) -> dict[str, Any]:
     """The `catalog diff --format json` payload (docs/json.md): `changed` (exit 1 exactly
     then), the two dates, `offers` added / removed / updated (field by field) / retiring, and
-    with `--root` the `environments` whose agents' chains move."""
+    with `--root` the `environments` whose agents' chains move (in a promoted environment:
+    `promoted` says what it runs that NEW drops or retires; its chain moves only by
+    promotion)."""
     environments: dict[str, dict[str, Any]] = {}
     for agent in diff.affected_agents:
         entry = environments.setdefault(agent.environment, {"agents": []})
@@ -248,6 +253,7 @@ def to_payload(diff: CatalogDiff) -> dict[str, Any]:
                 "agent": agent.agent,
                 "before": chain_json(agent.old_chain, None),
                 "after": chain_json(agent.new_chain, None),
+                "promoted": agent.promoted or None,
             }
         )
     return {

@@ -79,12 +79,12 @@ def _print_diff(
 ) -> None:
     """A diff report in the chosen format (JSON: `head` keys first, then the diff's); text is
     coloured like `git diff` where colour is on."""
-    from ..gitops import diffreport
+    from ..gitops import diffmarkdown, diffreport
 
     if out.format == "json":
         out.report({**(head or {}), **diffreport.to_json(report)}, found)
     elif out.format == "markdown":
-        out.result(diffreport.format_markdown(report))
+        out.result(diffmarkdown.format_markdown(report))
     else:
         text = diffreport.format_text(report)
         out.result(paint_diff(text) if out.result_color else text)
@@ -107,10 +107,21 @@ PROMOTE_EPILOG = """\b
 Copies FROM's chains as locked in rendered/FROM/clawpolicy.lock.json (what FROM runs) into
 TO's lock, mapped to TO's provider accounts, checks each against TO's constraints, pin,
 budget and catalog (any misfit is an error and nothing is written), re-renders TO and prints
-the diff of TO. Exit 0 when promoted, 2 on errors.
+the diff of TO. This is the only way an environment with promote_from changes.
+
+\b
+--check writes nothing and reports what the promotion would change (per agent: the chain TO
+runs now and the one it would get, agents not promoted yet, agents leaving, settings, and
+models TO runs that its catalogs dropped or retire soon).
+
+\b
+Exit codes: 0 promoted (--check: TO is up to date), 1 (--check only) TO is behind FROM,
+2 user error (a chain does not fit TO: nothing is written).
 
 \b
 Examples:
+  clawpolicy promote staging prod --check
+  clawpolicy promote staging prod --check --format markdown > pr-body.md
   clawpolicy promote staging prod
   clawpolicy promote staging prod --agent support-triage
 """
@@ -127,18 +138,33 @@ Examples:
     help="Only this agent.",
     shell_complete=complete_agents,
 )
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when TO is behind FROM.")
 @common_options(FORMATS)
 def promote(
     source: str,
     target: str,
     agents: tuple[str, ...],
+    check: bool,
     common: Common,
 ) -> None:
     """Copy FROM's resolved chains into TO's lock, re-render TO, show the diff."""
     from ..gitops import api as gitops_api
-    from ..gitops import promoter
+    from ..promote import pending, promoter
 
     out = common.out
+    if check:
+        with user_errors(out):
+            checked = gitops_api.check_promotion(common.root, source, target, agents)
+        out.diagnostics(checked.warnings)
+        behind = checked.pending
+        if out.format == "json":
+            payload = {"from": source, "to": target, "changed": behind.behind}
+            payload["pending"] = {target: pending.to_json(behind)}
+            out.report(payload, checked.warnings)
+        else:
+            report = pending.format_markdown if out.format == "markdown" else pending.format_text
+            out.result(report([behind]))
+        raise SystemExit(EXIT_CHANGES if behind.behind else EXIT_OK)
     with user_errors(out):
         result = gitops_api.promote_project(common.root, source, target, agents)
     out.diagnostics(result.warnings)
