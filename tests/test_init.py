@@ -129,6 +129,25 @@ def test_the_workflows_pass_actionlint(repo: Path, actionlint: Lint) -> None:  #
         assert all("permissions" in job for job in doc["jobs"].values())
 
 
+def test_the_workflows_call_this_repositorys_reusable_workflows_as_they_are(repo: Path) -> None:
+    """Each caller names a reusable workflow of this repository, passes only inputs it declares
+    (every required one) and grants every permission its jobs ask for."""
+    for path in sorted((repo / ".github/workflows").glob("*.yml")):
+        [job] = yaml.safe_load(path.read_text())["jobs"].values()
+        target = job["uses"].removeprefix("clawpolicy/clawpolicy/").partition("@")[0]
+        called = yaml.safe_load((REPO / target).read_text())
+        inputs = (called.get("on") or called[True])["workflow_call"]["inputs"]
+        given = set(job.get("with", {}))
+        assert given <= set(inputs), path.name
+        assert {name for name, spec in inputs.items() if spec.get("required")} <= given
+        asked = {
+            (scope, level)
+            for called_job in called["jobs"].values()
+            for scope, level in called_job.get("permissions", {}).items()
+        }
+        assert asked <= set(job["permissions"].items()), path.name
+
+
 def test_the_workflows_pass_zizmor(repo: Path, zizmor: Any) -> None:  # noqa: F811
     """zizmor as the repo runs it, plus the config the new repo ships (`@v0` is a choice)."""
     workflows = repo / ".github/workflows"
