@@ -120,7 +120,7 @@ LAYERS = (
     re.compile(r"^compiler\.output(\.\w+)*$"),
     re.compile(r"^compiler\.promote(\.\w+)*$"),
     re.compile(r"^compiler\.api$"),
-    re.compile(r"^compiler\.(gitops|catalogs)(\.\w+)*$|^compiler\.explainer$"),
+    re.compile(r"^compiler\.(gitops|catalogs|adopt)(\.\w+)*$|^compiler\.(explainer|costreport)$"),
     re.compile(r"^compiler\.cli(\.\w+)*$|^compiler\.__main__$"),
 )
 

@@ -37,7 +37,7 @@ def check(cli: Cli, root: Path) -> dict[str, Any]:
     result = run(cli, root, "promote", "staging", "prod", "--check", "--format", "json")
     assert result.exit_code in (0, 1), result.stderr
     document: dict[str, Any] = json.loads(result.stdout)
-    return {"exit": result.exit_code, **document["environments"]["prod"]}
+    return {"exit": result.exit_code, **document["pending"]["prod"]}
 
 
 def test_a_default_model_that_moves_is_pending(cli: Cli, repo: Path) -> None:

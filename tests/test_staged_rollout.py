@@ -159,10 +159,13 @@ def test_a_catalog_refresh_that_drops_a_model_prod_runs(cli: Cli, clone: Path) -
     new.write_text(catalog_text(offers(drop="b/mid"), date="2026-12-01"))
     moved = run(cli, clone, "catalog", "diff", str(old), str(new), "--format", "json")
     affected = {
-        (a["environment"], a["agent"]): a for a in json.loads(moved.stdout)["affected_agents"]
+        (env, a["agent"]): a
+        for env, body in json.loads(moved.stdout)["environments"].items()
+        for a in body["agents"]
     }
     assert affected[("prod", "triage")]["promoted"] == "p/b/mid, which the new catalog drops"
-    assert affected[("staging", "triage")]["new_chain"] == ["p/a/cheap", "p/d/alt"]
+    after = affected[("staging", "triage")]["after"]
+    assert [after["primary"], *after["fallbacks"]] == ["p/a/cheap", "p/d/alt"]
     text = run(cli, clone, "catalog", "diff", str(old), str(new)).stdout
     assert "prod/triage (promoted): runs p/b/mid, which the new catalog drops" in text
     # the refresh re-points the environments that resolve on their own; prod follows staging
