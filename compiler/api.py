@@ -10,7 +10,7 @@ from pathlib import Path
 from .diagnostics import CompileError, Diagnostic, Severity, Span, error, raise_if_errors, warning
 from .load.loader import load_project
 from .load.project import Environment, Project
-from .output import conformance, lockfile, renderer, writer
+from .output import conformance, lockfile, renderer, schemacheck, writer
 from .output.writer import OutputFile, WriteReport, lock_path
 from .resolve.resolver import Resolution, resolve
 
@@ -108,7 +108,12 @@ def render_env(
     """Resolve `env` over `locked` chains, render and check it: its config and lock texts."""
     resolution = resolve(project, env, locked)
     rendered = renderer.render(project, resolution)
-    raise_if_errors(conformance.check(rendered.text, rendered.relpath))
+    raise_if_errors(
+        [
+            *conformance.check(rendered.text, rendered.relpath),
+            *schemacheck.check(rendered, project, resolution),
+        ]
+    )
     lock_text = lockfile.serialize(lockfile.build(resolution, env_inputs(project, env)))
     return resolution, [
         OutputFile(rendered.relpath, rendered.text),

@@ -109,6 +109,7 @@ CODES: dict[str, str] = {
     "PC303": "template render error",
     "PC304": "output check failed",
     "PC305": "rendered output is stale",
+    "PC306": "output rejected by OpenClaw's JSON Schema",
     "PC401": "unknown git ref",
     "PC402": "not a git repository",
     "PC403": "cannot read committed file",
