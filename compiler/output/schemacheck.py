@@ -49,10 +49,11 @@ def problems(config: Any, version: str) -> list[SchemaProblem]:
     every value against `additionalProperties`), the shape both versions give it.
     """
     checkers = openclawschema.validators(version)
+    value, key = checkers.entry_value, checkers.entry_key
     entries = _value_at(config, ENTRIES)
     found: set[SchemaProblem] = set()
-    if checkers.entry_value and checkers.entry_key and isinstance(entries, dict):
-        found.update(_entry_problems(entries, checkers.entry_value, checkers.entry_key))
+    if value is not None and key is not None and isinstance(entries, dict):
+        found.update(_entry_problems(entries, value, key))
         config = {**config, "agents": {**config["agents"], "entries": {}}}
     found.update(p for err in checkers.config.iter_errors(config) for p in _explain(err))
     return sorted(found, key=lambda p: (tuple(str(part) for part in p.path), p.message))
