@@ -8,7 +8,7 @@ is a thin layer over the API.
 
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 # The one place the OpenClaw releases we target are pinned: an environment's `openclaw_version`
 # is one of OPENCLAW_VERSIONS (default OPENCLAW_VERSION); each has its JSON Schema vendored in
 # compiler/output/schemas/.

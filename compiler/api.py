@@ -1,8 +1,14 @@
 """The library API: load -> resolve -> render -> check -> write. The only module that knows the
 order of the stages. The commands in `compiler.cli` call these functions and print what they
 return; the GitOps loop (diff, promote) builds on them in `compiler.gitops.api`.
+
+An environment with `promote_from` is never resolved or rendered here: its committed files are
+what it runs (a hand edit is PC307), and what the next promotion would change is computed and
+reported as pending (`compiler.promote.pending`), never as an error.
 """
 
+import dataclasses
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +17,12 @@ from .diagnostics import CompileError, Diagnostic, Severity, Span, error, raise_
 from .load.loader import load_project
 from .load.project import Environment, Project
 from .output import conformance, lockfile, renderer, schemacheck, writer
-from .output.writer import OutputFile, WriteReport, lock_path
+from .output.lockfile import Lock
+from .output.writer import OutputFile, WriteReport, config_path, lock_path
+from .promote import pending as pending_mod
+from .promote import promoter
+from .promote.pending import PendingPromotion
+from .promote.running import running_resolution
 from .resolve.resolver import Resolution, resolve
 
 
@@ -33,6 +44,7 @@ class CompileResult:
     files: tuple[OutputFile, ...]
     report: WriteReport | None
     warnings: tuple[Diagnostic, ...] = field(default=())
+    pending: Mapping[str, PendingPromotion] = field(default_factory=dict)  # promoted envs
 
 
 def select_environments(project: Project, names: Iterable[str]) -> tuple[Environment, ...]:
@@ -56,13 +68,25 @@ def select_environments(project: Project, names: Iterable[str]) -> tuple[Environ
     return tuple(project.environments[n] for n in (wanted or project.environments))
 
 
-def read_lock(root: Path, env: str) -> lockfile.Lock:
-    path = root / lock_path(env)
+def _read_committed(root: Path, relpath: str) -> str | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        return (root / relpath).read_text(encoding="utf-8")
     except FileNotFoundError:
-        return lockfile.EMPTY
-    return lockfile.parse(text, lock_path(env))
+        return None
+
+
+def read_config(root: Path, env: str) -> object:
+    """The committed openclaw.json of `env`, parsed; None when absent or not JSON."""
+    text = _read_committed(root, config_path(env))
+    try:
+        return None if text is None else json.loads(text)
+    except ValueError:
+        return None
+
+
+def read_lock(root: Path, env: str) -> lockfile.Lock:
+    text = _read_committed(root, lock_path(env))
+    return lockfile.EMPTY if text is None else lockfile.parse(text, lock_path(env), env)
 
 
 def locked_chains(
@@ -103,9 +127,13 @@ def _compile_env(
 
 
 def render_env(
-    project: Project, env: Environment, locked: Mapping[str, tuple[str, ...]]
+    project: Project,
+    env: Environment,
+    locked: Mapping[str, tuple[str, ...]],
+    promoted_from: str | None = None,
 ) -> tuple[Resolution, list[OutputFile]]:
-    """Resolve `env` over `locked` chains, render and check it: its config and lock texts."""
+    """Resolve `env` over `locked` chains, render and check it: its config and lock texts
+    (`promoted_from` marks a lock that `promote` writes)."""
     resolution = resolve(project, env, locked)
     rendered = renderer.render(project, resolution)
     raise_if_errors(
@@ -114,7 +142,8 @@ def render_env(
             *schemacheck.check(rendered, project, resolution),
         ]
     )
-    lock_text = lockfile.serialize(lockfile.build(resolution, env_inputs(project, env)))
+    document = lockfile.build(resolution, env_inputs(project, env), rendered.text, promoted_from)
+    lock_text = lockfile.serialize(document)
     return resolution, [
         OutputFile(rendered.relpath, rendered.text),
         OutputFile(lock_path(env.name), lock_text),
@@ -147,25 +176,133 @@ def compile_project(options: CompileOptions) -> CompileResult:
     project = load_project(root)
     _check_upgrade_agents(project, options)
     found: list[Diagnostic] = list(project.warnings)
+    waiting: list[Diagnostic] = []  # pending promotions: warnings even with --strict
     resolutions: dict[str, Resolution] = {}
     files: list[OutputFile] = []
-    for env in select_environments(project, options.envs):
+    pending: dict[str, PendingPromotion] = {}
+    for env in _sources_first(project, select_environments(project, options.envs)):
+        resolution: Resolution | None
         try:
-            resolution, outputs = _compile_env(project, env, options, root)
+            if env.spec.promote_from is None:
+                resolution, outputs = _compile_env(project, env, options, root)
+                found.extend(resolution.warnings)
+            else:
+                sources = {name: lockfile.lock_of(r) for name, r in resolutions.items()}
+                state = _promoted_env(project, env, root, sources)
+                resolution, outputs, pending[env.name] = state
+                waiting.extend(pending_mod.diagnostics(pending[env.name]))
         except CompileError as exc:
             found.extend(exc.diagnostics)
             continue
-        resolutions[env.name] = resolution
+        if resolution is not None:
+            resolutions[env.name] = resolution
         files.extend(outputs)
-        found.extend(resolution.warnings)
+    resolutions = {name: resolutions[name] for name in project.environments if name in resolutions}
     found.extend(_stale_outputs(project, root))
     found = dedupe(found)
     if options.strict:
         found = [_as_error(d) for d in found]
     raise_if_errors(found)
-    warnings = tuple(d for d in found if d.severity is Severity.WARNING)
+    warnings = tuple(dedupe([d for d in found if d.severity is Severity.WARNING] + waiting))
     report = writer.write(files, root, check=options.check) if options.write else None
-    return CompileResult(project, resolutions, tuple(files), report, warnings)
+    return CompileResult(project, resolutions, tuple(files), report, warnings, pending)
+
+
+def _sources_first(project: Project, envs: Iterable[Environment]) -> list[Environment]:
+    """Environments that resolve on their own first, then each promoted one after its source
+    (the loader refused promote_from cycles)."""
+
+    def depth(env: Environment) -> int:
+        hops, source = 0, env.spec.promote_from
+        while source is not None and hops <= len(project.environments):
+            hops, source = hops + 1, project.environments[source].spec.promote_from
+        return hops
+
+    return sorted(envs, key=lambda env: (depth(env), env.name))
+
+
+# --------------------------------------------------------------------------- promoted
+
+
+def _promoted_env(
+    project: Project, env: Environment, root: Path, sources: Mapping[str, lockfile.Lock]
+) -> tuple[Resolution | None, list[OutputFile], PendingPromotion]:
+    """A promoted environment as committed (its files are kept byte for byte), and what its
+    next promotion would change."""
+    config_text = _read_committed(root, config_path(env.name))
+    lock_text = _read_committed(root, lock_path(env.name))
+    lock = _check_committed(env, config_text, lock_text)
+    config = None if config_text is None else json.loads(config_text)
+    source = str(env.spec.promote_from)
+    source_lock = sources.get(source) or read_lock(root, source)
+    running = pending_mod.Side(lock, config)
+    upcoming = next_promotion(project, (project.environments[source], source_lock), env, running)
+    if config_text is None or lock_text is None:
+        return None, [], upcoming
+    files = [
+        OutputFile(config_path(env.name), config_text),
+        OutputFile(lock_path(env.name), lock_text),
+    ]
+    return running_resolution(project, env, lock, config), files, upcoming
+
+
+def _check_committed(env: Environment, config_text: str | None, lock_text: str | None) -> Lock:
+    """The committed lock of a promoted environment, checked against its openclaw.json.
+
+    Raises:
+        CompileError: PC307 when one of the two files is missing or the config was edited
+            after `promote` wrote it; PC110 for a bad lock; PC403 for a config that is not JSON.
+    """
+    source, name = env.spec.promote_from, env.name
+    hint = f"hint: run clawpolicy promote {source} {name} to write both files again"
+    if config_text is None and lock_text is None:
+        return lockfile.EMPTY
+    if config_text is None or lock_text is None:
+        missing = config_path(name) if config_text is None else lock_path(name)
+        raise CompileError((error("PC307", f"{missing} is missing", Span(missing), hint),))
+    lock = lockfile.parse(lock_text, lock_path(name), name)
+    if lock.rendered is not None and lock.rendered != lockfile.digest(config_text):
+        message = f"{config_path(name)} was edited after clawpolicy promote wrote it"
+        note = "note: a promoted environment changes only through promote"
+        raise CompileError((error("PC307", message, Span(config_path(name)), note, hint),))
+    try:
+        json.loads(config_text)
+    except ValueError:
+        message = f"{config_path(name)} is not JSON"
+        raise CompileError((error("PC403", message, Span(config_path(name)), hint),)) from None
+    return lock
+
+
+def next_promotion(
+    project: Project,
+    source: tuple[Environment, lockfile.Lock],
+    target: Environment,
+    running: pending_mod.Side,
+    agents: tuple[str, ...] = (),
+) -> PendingPromotion:
+    """What `promote SOURCE TARGET` would change in `target`, which runs `running`."""
+    source_env = source[0]
+    pending = PendingPromotion(
+        source_env.name,
+        target.name,
+        target.spans.get("promote_from", target.span),
+        running.config is None,
+        alerts=tuple(pending_mod.alerts(target, running.lock)),
+    )
+    misfit = promoter.misfits(project, target, running.lock)
+    try:
+        plan = promoter.plan(project, source, (target, running.lock), agents)
+        if plan.problems:
+            raise CompileError(plan.problems)
+        resolution, files = render_env(project, target, plan.chains, source_env.name)
+    except CompileError as exc:
+        return dataclasses.replace(pending, failure=exc.diagnostics)
+    upcoming = pending_mod.Side(lockfile.lock_of(resolution), json.loads(files[0].text))
+    settings = []
+    if running.config is not None:
+        settings = pending_mod.setting_changes(running.config, upcoming.config)
+    moves = pending_mod.agent_moves(running, upcoming, misfit)
+    return dataclasses.replace(pending, agents=tuple(moves), settings=tuple(settings))
 
 
 def dedupe(items: list[Diagnostic]) -> list[Diagnostic]:

@@ -24,6 +24,7 @@ class Explanation:
     tier: str | None
     environment: str
     report: SubjectReport | None  # None: the agent has no tier in this environment
+    promoted_from: str | None = None  # the environment runs what was promoted from it
 
 
 def explain(root: Path, agent_id: str, envs: tuple[str, ...] = ()) -> tuple[Explanation, ...]:
@@ -59,12 +60,12 @@ def _explain_env(project: Project, root: Path, agent_id: str, env_name: str) -> 
     subject = agent_subject(project, env, agent)
     tier = agent.spec.tier or env.spec.default_tier
     if subject is None:
-        return Explanation(agent_id, agent.team, tier, env_name, None)
+        return Explanation(agent_id, agent.team, tier, env_name, None, env.spec.promote_from)
     lock = api.read_lock(root, env_name)
     report = resolve_subject(
         project, env, subject, api.locked_chains(lock, env, api.CompileOptions())
     )
-    return Explanation(agent_id, agent.team, tier, env_name, report)
+    return Explanation(agent_id, agent.team, tier, env_name, report, env.spec.promote_from)
 
 
 def _price(offer: Offer, key: str) -> str:
@@ -120,7 +121,9 @@ def format_text(explanations: tuple[Explanation, ...]) -> str:
     return "\n\n".join(_format_one(e) for e in explanations) + "\n"
 
 
-def _why_chosen(report: SubjectReport, index: int, offer: Offer) -> str:
+def _why_chosen(item: Explanation, report: SubjectReport, index: int, offer: Offer) -> str:
+    if item.promoted_from is not None:
+        return f"  [promoted from {item.promoted_from}]"
     if index == 0 and report.subject.pin is not None:
         return f"  [pinned at {report.subject.pin_span}]"
     if report.result is not None and offer.ref in report.result.kept_from_lock:
@@ -135,7 +138,13 @@ def _format_one(item: Explanation) -> str:
     report = item.report
     if report is None:
         return f"{head}\n  no tier: set tier on the agent or default_tier on the environment"
-    lines = [head, f"  defined at {report.subject.span}", "", "merged constraints:"]
+    lines = [head, f"  defined at {report.subject.span}"]
+    if item.promoted_from is not None:
+        lines.append(
+            f"  runs what was promoted from {item.promoted_from}; changes only by "
+            f"clawpolicy promote {item.promoted_from} {item.environment}"
+        )
+    lines += ["", "merged constraints:"]
     for key, value, sources in _constraint_rows(report):
         origin = "; ".join(str(s) for s in sources) or "default"
         lines.append(f"  {key:<17} {_shown(value):<30} from {origin}")
@@ -145,7 +154,7 @@ def _format_one(item: Explanation) -> str:
     else:
         for index, offer in enumerate(report.result.chain):
             role = "primary" if index == 0 else f"fallback {index}"
-            lines.append(f"  {role:<11} {offer.ref}{_why_chosen(report, index, offer)}")
+            lines.append(f"  {role:<11} {offer.ref}{_why_chosen(item, report, index, offer)}")
         if report.result.cost is not None:
             lines.append(f"  estimated cost of the primary: {report.result.cost:.2f} USD/month")
     lines += ["", f"ranked candidates ({len(report.ranking.candidates)}):"]
@@ -185,6 +194,7 @@ def to_json(explanations: tuple[Explanation, ...]) -> str:
             "team": item.team,
             "tier": item.tier,
             "environment": item.environment,
+            "promoted_from": item.promoted_from,
         }
         report = item.report
         if report is not None:

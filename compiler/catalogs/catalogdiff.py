@@ -61,6 +61,7 @@ class AffectedAgent:
     agent: str
     old_chain: tuple[str, ...]
     new_chain: tuple[str, ...]
+    promoted: str = ""  # in a promoted environment: what it runs that NEW drops or retires
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +199,9 @@ def _section(title: str, lines: list[str], count: int | None = None) -> list[str
 
 def _agent_lines(diff: CatalogDiff) -> list[str]:
     return [
-        f"{a.environment}/{a.agent}: {', '.join(a.old_chain) or '-'} -> "
+        f"{a.environment}/{a.agent} (promoted): runs {a.promoted}; changes only by promotion"
+        if a.promoted
+        else f"{a.environment}/{a.agent}: {', '.join(a.old_chain) or '-'} -> "
         f"{', '.join(a.new_chain) or '-'}"
         for a in diff.affected_agents
     ]
@@ -256,6 +259,7 @@ def format_json(diff: CatalogDiff) -> str:
                 "agent": a.agent,
                 "old_chain": list(a.old_chain),
                 "new_chain": list(a.new_chain),
+                "promoted": a.promoted or None,
             }
             for a in diff.affected_agents
         ],

@@ -50,7 +50,7 @@ def diff(
 ) -> None:
     """Show what the working tree changes in rendered configs: agents first, then fields."""
     from ..gitops import api as gitops_api
-    from ..gitops import diffreport
+    from ..gitops import diffmarkdown, diffreport
 
     del exit_code  # always git-style: 1 when anything differs
     out = common.out
@@ -59,7 +59,7 @@ def diff(
     options = gitops_api.DiffOptions(common.root, envs, against, against_dir)
     with user_errors(out):
         report = gitops_api.diff_project(options)
-    formatter = {"json": diffreport.format_json, "markdown": diffreport.format_markdown}
+    formatter = {"json": diffreport.format_json, "markdown": diffmarkdown.format_markdown}
     if report.notes:
         click.echo("\n".join(report.notes), err=True)
     out.result(formatter.get(out.format, diffreport.format_text)(report))
@@ -70,10 +70,21 @@ PROMOTE_EPILOG = """\b
 Copies FROM's chains as locked in rendered/FROM/clawpolicy.lock.json (what FROM runs) into
 TO's lock, mapped to TO's provider accounts, checks each against TO's constraints, pin,
 budget and catalog (any misfit is an error and nothing is written), re-renders TO and prints
-the diff of TO. Exit 0 when promoted, 2 on errors.
+the diff of TO. This is the only way an environment with promote_from changes.
+
+\b
+--check writes nothing and reports what the promotion would change (per agent: the chain TO
+runs now and the one it would get, agents not promoted yet, agents leaving, settings, and
+models TO runs that its catalogs dropped or retire soon).
+
+\b
+Exit codes: 0 promoted (--check: TO is up to date), 1 (--check only) TO is behind FROM,
+2 user error (a chain does not fit TO: nothing is written).
 
 \b
 Examples:
+  clawpolicy promote staging prod --check
+  clawpolicy promote staging prod --check --format markdown > pr-body.md
   clawpolicy promote staging prod
   clawpolicy promote staging prod --agent support-triage
 """
@@ -83,22 +94,32 @@ Examples:
 @click.argument("source", metavar="FROM")
 @click.argument("target", metavar="TO")
 @click.option("--agent", "agents", multiple=True, metavar="AGENT", help="Only this agent.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when TO is behind FROM.")
 @common_options(FORMATS)
 def promote(
     source: str,
     target: str,
     agents: tuple[str, ...],
+    check: bool,
     common: Common,
 ) -> None:
     """Copy FROM's resolved chains into TO's lock, re-render TO, show the diff."""
     from ..gitops import api as gitops_api
-    from ..gitops import diffreport, promoter
+    from ..gitops import diffmarkdown, diffreport
+    from ..promote import pending, promoter
 
     out = common.out
+    if check:
+        with user_errors(out):
+            checked = gitops_api.check_promotion(common.root, source, target, agents)
+        out.diagnostics(checked.warnings)
+        report = {"json": pending.format_json, "markdown": pending.format_markdown}
+        out.result(report.get(out.format, pending.format_text)([checked.pending]))
+        raise SystemExit(EXIT_CHANGES if checked.pending.behind else EXIT_OK)
     with user_errors(out):
         result = gitops_api.promote_project(common.root, source, target, agents)
     out.diagnostics(result.warnings)
-    formatter = {"json": diffreport.format_json, "markdown": diffreport.format_markdown}
+    formatter = {"json": diffreport.format_json, "markdown": diffmarkdown.format_markdown}
     click.echo(promoter.format_summary(result.promotion), err=out.format != "text")
     out.result(formatter.get(out.format, diffreport.format_text)(result.diff))
     raise SystemExit(EXIT_OK)

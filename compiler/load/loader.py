@@ -9,6 +9,7 @@ the stage is collected and raised as one CompileError.
 import difflib
 import fnmatch
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +195,7 @@ def load_project(root: Path) -> Project:
     warnings = reader.warnings
     envs = _load_environments(reader, root, tiers, agents, teams, warnings)
     _check_promotion_cycles(reader, envs)
+    envs = _inherit_catalogs(envs)
     _check_pin_providers(reader, agents, envs)
     templates = _load_templates(reader, root / "templates")
     raise_if_errors(reader.problems)
@@ -234,6 +236,22 @@ def _check_pin_providers(
                     f"note: providers: {', '.join(known)}",
                 )
             )
+
+
+def _inherit_catalogs(envs: Mapping[str, Environment]) -> dict[str, Environment]:
+    """A promoted environment that lists no catalogs uses its source's (walking up the
+    promote_from chain), so a catalog refresh of the source needs no edit of the target."""
+    found = dict(envs)
+    for name, env in envs.items():
+        if env.spec.catalogs or env.spec.promote_from is None:
+            continue
+        source, seen = envs.get(env.spec.promote_from), {name}
+        while source is not None and not source.spec.catalogs and source.name not in seen:
+            seen.add(source.name)
+            source = envs.get(source.spec.promote_from or "")
+        if source is not None and source.spec.catalogs:
+            found[name] = replace(env, catalog=source.catalog, catalog_paths=source.catalog_paths)
+    return found
 
 
 def _check_promotion_cycles(reader: FileReader, envs: Mapping[str, Environment]) -> None:

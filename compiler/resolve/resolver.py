@@ -41,6 +41,7 @@ class Subject:
     pin_span: Span | None = None
     workload: tuple[Decimal, Decimal] | None = None
     budget: Decimal | None = None
+    key_spans: Mapping[str, Span] = field(default_factory=dict)  # agent keys: tier, budget...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class ChainResult:
     chain: tuple[Offer, ...]
     cost: Decimal | None  # estimated monthly cost of the primary, when a workload is given
     kept_from_lock: tuple[str, ...] = ()
+    replaced: tuple[tuple[str, str], ...] = ()  # locked refs that stopped fitting, with why
     # derived once: the renderer, the lock and the differ each read it per agent
     refs: tuple[str, ...] = field(init=False, compare=False)
 
@@ -90,6 +92,35 @@ def _diversity_key(offer: Offer, diversity: str) -> str:
     if diversity == "provider":
         return offer.provider
     return offer.ref
+
+
+def _fallbacks(
+    primary: Offer, merged: Merged, ranking: Ranking, locked: tuple[str, ...]
+) -> tuple[Offer, ...]:
+    """Up to `merged.fallbacks` offers after the primary, always in rank order.
+
+    Lock stability decides *which* offers: locked fallbacks that still fit are taken first
+    (best ranked first, so the result never depends on the lock's order), then the best
+    ranked of the rest; every member differs from the others by the diversity key. The
+    chosen offers are then put in rank order, so history never decides the order.
+    """
+    position = ranking.position
+    still_valid = sorted(
+        (ranking.by_ref[ref] for ref in locked if ref in ranking.by_ref),
+        key=lambda offer: position[offer.ref],
+    )
+    chosen: list[Offer] = []
+    refs = {primary.ref}
+    groups = {_diversity_key(primary, merged.diversity)}
+    for offer in itertools.chain(still_valid, ranking.candidates):
+        if len(chosen) >= merged.fallbacks:
+            break
+        group = _diversity_key(offer, merged.diversity)
+        if offer.ref not in refs and group not in groups:
+            chosen.append(offer)
+            refs.add(offer.ref)
+            groups.add(group)
+    return tuple(sorted(chosen, key=lambda offer: position[offer.ref]))
 
 
 class _EnvResolver:
@@ -136,51 +167,42 @@ class _EnvResolver:
         primary = self._primary(subject, merged, ranking, locked)
         if primary is None:
             return None
-        chain = [primary]
-        refs = {primary.ref}
-        groups = {_diversity_key(primary, merged.diversity)}
-        still_valid = [ranking.by_ref[r] for r in locked[1:] if r in ranking.by_ref]
-        for offer in itertools.chain(still_valid, ranking.candidates):
-            if len(chain) > merged.fallbacks:
-                break
-            group = _diversity_key(offer, merged.diversity)
-            if offer.ref not in refs and group not in groups:
-                chain.append(offer)
-                refs.add(offer.ref)
-                groups.add(group)
-        if len(chain) <= merged.fallbacks:
-            self._shortfall(subject, merged, ranking, len(chain) - 1)
+        fallbacks = _fallbacks(primary, merged, ranking, locked[1:])
+        if len(fallbacks) < merged.fallbacks:
+            self._shortfall(subject, merged, ranking, len(fallbacks))
+        chain = (primary, *fallbacks)
         kept = tuple(o.ref for o in chain if o.ref in locked)
-        self._report_replaced(subject, merged, locked, kept)
-        cost = self._cost(subject, primary)
-        return ChainResult(subject, merged, ranking, tuple(chain), cost, kept)
-
-    def _report_replaced(
-        self, subject: Subject, merged: Merged, locked: tuple[str, ...], kept: tuple[str, ...]
-    ) -> None:
-        """Locked choices dropped because they stopped fitting (not because the policy now
-        asks for fewer or other models): that is news for whoever reviews the change."""
-        notes = []
-        for ref in locked:
-            offer = self.offer_by_ref.get(ref)
-            if ref in kept:
-                continue
-            if offer is None:
-                notes.append(f"note: {ref}: no longer offered by the environment's catalogs")
-            elif reasons := problems(offer, merged):
-                notes.append(f"note: {ref}: {'; '.join(reasons)}")
-            elif ref == locked[0] and not self._fits_budget(subject, offer):
-                notes.append(f"note: {ref}: {self._budget_reason(subject, offer)}")
-        if notes:
+        replaced = self._replaced(subject, merged, locked, kept)
+        if replaced:
             self.problems.append(
                 warning(
                     "PC207",
                     f"{subject.label} in environment '{self.env.name}': locked choice(s) "
                     "no longer fit and were replaced",
                     subject.span,
-                    *notes,
+                    *(f"note: {ref}: {reason}" for ref, reason in replaced),
                 )
             )
+        cost = self._cost(subject, primary)
+        return ChainResult(subject, merged, ranking, chain, cost, kept, replaced)
+
+    def _replaced(
+        self, subject: Subject, merged: Merged, locked: tuple[str, ...], kept: tuple[str, ...]
+    ) -> tuple[tuple[str, str], ...]:
+        """Locked choices dropped because they stopped fitting (not because the policy now
+        asks for fewer or other models), each with why: news for whoever reviews the change."""
+        found = []
+        for ref in locked:
+            offer = self.offer_by_ref.get(ref)
+            if ref in kept:
+                continue
+            if offer is None:
+                found.append((ref, "no longer offered by the environment's catalogs"))
+            elif reasons := problems(offer, merged):
+                found.append((ref, "; ".join(reasons)))
+            elif ref == locked[0] and not self._fits_budget(subject, offer):
+                found.append((ref, self._budget_reason(subject, offer)))
+        return tuple(found)
 
     def _cost(self, subject: Subject, offer: Offer) -> Decimal | None:
         if not subject.workload:
@@ -375,6 +397,7 @@ def agent_subject(project: Project, env: Environment, agent: Agent) -> Subject |
         pin_span=agent.spans.get("pin"),
         workload=(workload.input_mtok, workload.output_mtok) if workload else None,
         budget=agent.spec.budget,
+        key_spans=agent.spans,
     )
 
 
@@ -424,6 +447,9 @@ def resolve(
                 )
             )
             continue
+        if env.spec.promote_from is not None and agent_id not in resolver.locked:
+            resolver.problems.append(_not_promoted(env, agent))
+            continue
         result = resolver.resolve(subject)
         if result is not None:
             agents[agent_id] = result
@@ -443,6 +469,17 @@ def resolve(
         _aliases(tiers),
         total,
         tuple(sorted(resolver.problems, key=Diagnostic.sort_key)),
+    )
+
+
+def _not_promoted(env: Environment, agent: Agent) -> Diagnostic:
+    """In a promotion, an agent the source's lock lacks is not deployed in the target."""
+    source = env.spec.promote_from
+    return warning(
+        "PC205",
+        f"agent '{agent.id}' was never promoted into environment '{env.name}': not deployed there",
+        agent.span,
+        f"note: environment '{source}' has no chain for it (does '{source}' deploy its team?)",
     )
 
 

@@ -1,5 +1,6 @@
 """Promotion: copy one environment's resolved chains into another's lock (Lock x Environment ->
-Promotion). Pure; no IO.
+Promotion). Pure; no IO. Also checks the chains an environment runs against its policy as it
+stands now (what no longer fits is news for the next promotion).
 
 The source is FROM's lock as committed in `rendered/FROM/` (what FROM runs and what was
 reviewed), not a fresh resolution. Each ref moves to TO's provider accounts: the same provider
@@ -39,6 +40,7 @@ class Promotion:
     promoted: tuple[PromotedChain, ...]
     not_in_source: tuple[str, ...]  # agents TO deploys that FROM's lock lacks (TO's chain kept)
     warnings: tuple[Diagnostic, ...] = ()
+    problems: tuple[Diagnostic, ...] = ()  # why the promotion cannot be done (PC208 errors)
 
 
 def map_ref(ref: str, target: Environment) -> str | None:
@@ -112,13 +114,15 @@ class _Checker:
         self.providers = {p.id for p in target.providers}
         self.problems: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
+        self.reasons: dict[str, list[str]] = {}  # key -> "ref: why" for each misfit
 
-    def check(self, key: str, source_refs: tuple[str, ...]) -> tuple[str, ...]:
-        """TO's refs for a chain of FROM; every misfit is recorded in `problems`."""
+    def check(self, key: str, source_refs: tuple[str, ...], remap: bool = True) -> tuple[str, ...]:
+        """TO's refs for a chain of FROM (as they are when not `remap`: a chain TO runs);
+        every misfit is recorded in `problems`."""
         span, merged, agent = self._constraints(key)
         refs = []
         for ref in source_refs:
-            mapped = map_ref(ref, self.target)
+            mapped = map_ref(ref, self.target) if remap else ref
             if mapped is None:
                 self.misfit(key, ref, "no provider of the environment offers its model", span)
             else:
@@ -151,7 +155,7 @@ class _Checker:
         for ref in refs:
             offer = self.target.catalog.by_ref.get(ref)
             if offer is None or offer.provider not in self.providers:
-                self.misfit(key, ref, "not offered by the environment's providers", span)
+                self.misfit(key, ref, "not offered by the environment's catalogs", span)
                 continue
             reasons = problems(offer, merged)
             if reasons:
@@ -176,6 +180,7 @@ class _Checker:
         self, key: str, ref: str, reason: str, span: Span | None, merged: Merged | None = None
     ) -> None:
         notes = [f"note: {line}" for line in merged.describe()] if merged else []
+        self.reasons.setdefault(key, []).append(f"{ref}: {reason}")
         message = (
             f"promoted {ref} for {_label(key)} does not fit environment "
             f"'{self.target.name}': {reason}"
@@ -209,14 +214,15 @@ def _check_agents(
     raise_if_errors(found)
 
 
-def promote(
+def plan(
     project: Project,
     source: tuple[Environment, Lock],
     target: tuple[Environment, Lock],
     agents: tuple[str, ...] = (),
 ) -> Promotion:
-    """Copy FROM's locked chains into TO's lock, for every agent TO deploys (or only `agents`),
-    plus the default, image and tier alias chains when no agent is named.
+    """What `promote` would write: FROM's locked chains mapped onto TO, for every agent TO
+    deploys (or only `agents`), plus the default, image and tier alias chains when no agent is
+    named; chains that do not fit TO are listed in `problems` instead of raised.
 
     Args:
         project: the loaded policy repo.
@@ -225,8 +231,8 @@ def promote(
         agents: promote only these agents.
 
     Raises:
-        CompileError: PC205 (FROM has no lock, an agent without a chain there), PC208 for every
-            chain that does not fit TO, PC103 for bad environments or agents.
+        CompileError: PC205 (FROM has no lock, an agent without a chain there), PC103 for bad
+            environments or agents.
     """
     (from_env, from_lock), (to_env, to_lock) = source, target
     _check_environments(from_env, to_env, from_lock)
@@ -242,7 +248,6 @@ def promote(
             continue
         refs = checker.check(key, source_refs)
         promoted.append(PromotedChain(key, source_key, source_refs, refs))
-    raise_if_errors(checker.problems)
     chains = {**to_lock.chains, **{p.key: p.refs for p in promoted}}
     return Promotion(
         from_env.name,
@@ -251,7 +256,34 @@ def promote(
         tuple(promoted),
         tuple(missing),
         tuple(checker.warnings),
+        tuple(checker.problems),
     )
+
+
+def promote(
+    project: Project,
+    source: tuple[Environment, Lock],
+    target: tuple[Environment, Lock],
+    agents: tuple[str, ...] = (),
+) -> Promotion:
+    """`plan`, refusing a promotion with any chain that does not fit TO.
+
+    Raises:
+        CompileError: as `plan`, and PC208 for every chain that does not fit TO.
+    """
+    promotion = plan(project, source, target, agents)
+    raise_if_errors(promotion.problems)
+    return promotion
+
+
+def misfits(project: Project, target: Environment, lock: Lock) -> dict[str, str]:
+    """Agent id -> why the chain it runs no longer fits its policy as it stands now (catalog,
+    constraints, pin, budget), for every agent of `lock` that `target` still deploys."""
+    checker = _Checker(project, target)
+    for key, refs in lock.agent_chains().items():
+        if key in target.agent_ids:
+            checker.check(key, refs, remap=False)
+    return {key: "; ".join(reasons) for key, reasons in sorted(checker.reasons.items())}
 
 
 def format_summary(promotion: Promotion) -> str:
