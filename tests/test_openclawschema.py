@@ -1,7 +1,7 @@
-"""The compile-time check against OpenClaw's own JSON Schema (compiler/output/openclawschema.py):
-the vendored schemas are what the real packages print, every output is checked against its
-environment's `openclaw_version`, errors name the JSON path and whoever wrote the value, and the
-check agrees with the real validator."""
+"""The compile-time check against OpenClaw's own JSON Schema (compiler/output/openclawschema.py,
+compiler/output/schemacheck.py): the vendored schemas are what the real packages print, every
+output is checked against its environment's `openclaw_version`, errors name the JSON path and
+whoever wrote the value, and the check agrees with the real validators."""
 
 import gzip
 import json
@@ -212,7 +212,7 @@ def test_template_value_openclaw_rejects_is_an_error_at_the_template_line(
     root = make_project(with_template(**{'"mode": "local"': '"mode": "lokal"'}))
     [diag] = compile_errors(root)
     assert diag.code == "PC306"
-    assert (diag.span.path, diag.span.line) == (f"templates/{TEMPLATE_PATH[10:]}", 2)
+    assert (diag.span.path, diag.span.line) == (TEMPLATE_PATH, 2)
     assert diag.message == 'gateway.mode: must be one of "local", "remote"; got "lokal"'
     assert f"OpenClaw {OPENCLAW_VERSION} rejects it" in diag.notes[0]
 
