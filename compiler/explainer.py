@@ -25,6 +25,7 @@ class Explanation:
     environment: str
     report: SubjectReport | None  # None: the agent has no tier in this environment
     promoted_from: str | None = None  # the environment runs what was promoted from it
+    running: tuple[str, ...] = ()  # in a promoted environment: the chain its lock records
 
 
 def explain(root: Path, agent_id: str, envs: tuple[str, ...] = ()) -> tuple[Explanation, ...]:
@@ -65,7 +66,8 @@ def _explain_env(project: Project, root: Path, agent_id: str, env_name: str) -> 
     report = resolve_subject(
         project, env, subject, api.locked_chains(lock, env, api.CompileOptions())
     )
-    return Explanation(agent_id, agent.team, tier, env_name, report, env.spec.promote_from)
+    running = lock.chains.get(agent_id, ()) if env.spec.promote_from else ()
+    return Explanation(agent_id, agent.team, tier, env_name, report, env.spec.promote_from, running)
 
 
 def _price(offer: Offer, key: str) -> str:
@@ -149,8 +151,14 @@ def _format_one(item: Explanation) -> str:
         origin = "; ".join(str(s) for s in sources) or "default"
         lines.append(f"  {key:<17} {_shown(value):<30} from {origin}")
     lines += ["", "chosen chain:"]
-    if report.result is None:
-        lines.append("  (none)")
+    if report.result is None and item.running:
+        lines += [
+            f"  {'primary' if i == 0 else f'fallback {i}':<11} {ref}  [promoted from "
+            f"{item.promoted_from}; no longer fits its policy: see diagnostics]"
+            for i, ref in enumerate(item.running)
+        ]
+    elif report.result is None:
+        lines.append("  (none)" + ("  [not promoted yet]" if item.promoted_from else ""))
     else:
         for index, offer in enumerate(report.result.chain):
             role = "primary" if index == 0 else f"fallback {index}"
@@ -203,7 +211,7 @@ def to_json(explanations: tuple[Explanation, ...]) -> str:
                 for key, value, sources in _constraint_rows(report)
             }
             result = report.result
-            body["chain"] = list(result.refs) if result else []
+            body["chain"] = list(result.refs) if result else list(item.running)
             body["monthly_cost"] = result.cost if result and result.cost is not None else None
             body["candidates"] = [_offer_json(o) for o in report.ranking.candidates]
             body["rejected"] = [

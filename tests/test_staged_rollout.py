@@ -172,8 +172,8 @@ def test_a_catalog_refresh_that_drops_a_model_prod_runs(cli: Cli, clone: Path) -
     upgraded = run(cli, clone, "compile", "--upgrade")
     assert upgraded.exit_code == 0, upgraded.stderr
     assert (
-        "warning[PC210]: environment 'prod' runs p/b/mid (triage, writer), which is no longer"
-        in (upgraded.stderr)
+        "warning[PC210]: environment 'prod' runs p/b/mid (triage, writer, default model, "
+        "tier fast), which is no longer" in (upgraded.stderr)
     )
     report = pull_request(cli, clone)
     assert [a["ref"] for a in report["pending"]["prod"]["alerts"]] == ["p/b/mid"]
@@ -182,8 +182,9 @@ def test_a_catalog_refresh_that_drops_a_model_prod_runs(cli: Cli, clone: Path) -
     assert triage["moves"] == ["primary p/b/mid -> p/a/cheap", "fallback p/a/cheap -> p/d/alt"]
     markdown = run(cli, clone, "promote", "staging", "prod", "--check", "--format", "markdown")
     assert markdown.exit_code == 1
-    assert "> [!WARNING]\n> **prod runs p/b/mid (triage, writer), which is no longer offered" in (
-        markdown.stdout
+    assert (
+        "> [!WARNING]\n> **prod runs p/b/mid (triage, writer, default model, tier fast), which"
+        in (markdown.stdout)
     )
     promote_brings_prod_to_staging(cli, clone)
     assert "p/b/mid" not in (clone / PROD).read_text()

@@ -106,15 +106,15 @@ def promote(
     """Copy FROM's resolved chains into TO's lock, re-render TO, show the diff."""
     from ..gitops import api as gitops_api
     from ..gitops import diffmarkdown, diffreport
-    from ..promote import pending, promoter
+    from ..promote import pendingreport, promoter
 
     out = common.out
     if check:
         with user_errors(out):
             checked = gitops_api.check_promotion(common.root, source, target, agents)
         out.diagnostics(checked.warnings)
-        report = {"json": pending.format_json, "markdown": pending.format_markdown}
-        out.result(report.get(out.format, pending.format_text)([checked.pending]))
+        report = {"json": pendingreport.format_json, "markdown": pendingreport.format_markdown}
+        out.result(report.get(out.format, pendingreport.format_text)([checked.pending]))
         raise SystemExit(EXIT_CHANGES if checked.pending.behind else EXIT_OK)
     with user_errors(out):
         result = gitops_api.promote_project(common.root, source, target, agents)

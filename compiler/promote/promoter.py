@@ -128,9 +128,29 @@ class _Checker:
             else:
                 refs.append(mapped)
         offers = self._offers(key, tuple(refs), merged, span) if merged else []
+        if merged is not None and len(offers) == len(source_refs):
+            self._diversity(key, offers, merged, span)
         if agent is not None and offers and len(offers) == len(source_refs):
             self._pin_and_budget(agent, refs[0], offers[0])
         return tuple(refs)
+
+    def _diversity(self, key: str, offers: list[Offer], merged: Merged, span: Span | None) -> None:
+        """Mapping onto fewer provider accounts can make two members one offer, or break the
+        chain's diversity: the chain would not be what the policy asks for."""
+        seen: dict[str, str] = {}
+        for offer in offers:
+            group = {"vendor": offer.vendor, "provider": offer.provider}.get(
+                merged.diversity, offer.ref
+            )
+            if offer.ref in seen.values() or group in seen:
+                other = seen.get(group, offer.ref)
+                why = (
+                    f"it would be in the chain twice (as {other})"
+                    if offer.ref == other
+                    else f"diversity '{merged.diversity}': same {merged.diversity} as {other}"
+                )
+                self.misfit(key, offer.ref, why, span)
+            seen.setdefault(group, offer.ref)
 
     def _constraints(self, key: str) -> tuple[Span | None, Merged | None, Agent | None]:
         if not key.startswith("@"):
@@ -179,7 +199,7 @@ class _Checker:
     def misfit(
         self, key: str, ref: str, reason: str, span: Span | None, merged: Merged | None = None
     ) -> None:
-        notes = [f"note: {line}" for line in merged.describe()] if merged else []
+        notes = [f"note: {text}" for _, text in merged.describe()] if merged else []
         self.reasons.setdefault(key, []).append(f"{ref}: {reason}")
         message = (
             f"promoted {ref} for {_label(key)} does not fit environment "
