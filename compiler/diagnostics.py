@@ -311,6 +311,15 @@ CODES: dict[str, Code] = {
         "policies.",
         "Run `clawpolicy compile` (and commit `rendered/`), or delete the orphaned folder.",
     ),
+    "PC306": Code(
+        "output rejected by OpenClaw's own schema",
+        "The rendered openclaw.json does not validate against the JSON Schema that the "
+        "environment's OpenClaw release (openclaw_version) prints with `openclaw config "
+        "schema`: OpenClaw would refuse to load it. The message names the JSON path, and the "
+        "template line when the value comes from the template.",
+        "Fix the value at the JSON path: in the template for template-owned settings, in the "
+        "environment file or provider block for the model layer.",
+    ),
     "PC307": Code(
         "promoted environment's output changed outside promote",
         "A promoted environment's `rendered/` files are missing, or `openclaw.json` was edited "

@@ -119,13 +119,13 @@ def test_ten_thousand_line_change_fits_one_markdown_comment(
     cli: Cli, make_project: Callable[..., Path], tmp_path: Path
 ) -> None:
     template = (
-        '{"gateway": {"mode": "local"}, "ui": {}, "models": {{ models | tojson }}, '
+        '{"gateway": {"mode": "local"}, "env": {"vars": {}}, "models": {{ models | tojson }}, '
         '"agents": {{ agents | tojson }}}\n'
     )
     files = {**policy_files(envs=("prod",)), "templates/openclaw.json.j2": template}
     root = committed_repo(make_project, tmp_path / "repo", files)
-    keys = ", ".join(f'"setting{i}": {i}' for i in range(10_000))
-    edit(root / "templates/openclaw.json.j2", '"ui": {}', f'"ui": {{{keys}}}')
+    keys = ", ".join(f'"SETTING{i}": "{i}"' for i in range(10_000))
+    edit(root / "templates/openclaw.json.j2", '"vars": {}', f'"vars": {{{keys}}}')
     result = diff(cli, root, "--format", "markdown")
     assert result.exit_code == 1, result.stderr
     assert len(result.stdout) <= 65_000

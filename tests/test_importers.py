@@ -332,6 +332,25 @@ def test_infron_import() -> None:
     assert offers[("infron", "qwen/qwen3-coder:free")].price.input == D(0)
 
 
+@pytest.mark.parametrize(
+    ("model", "max_output", "expected"),
+    [
+        pytest.param("qwen/qwen3-coder:free", 262144, None, id="equal-to-context-length"),
+        pytest.param("deepseek/deepseek-v4-flash", 1_000_000, None, id="equal-to-max-input"),
+        pytest.param("deepseek/deepseek-v4-flash", 2_000_000, None, id="above-the-window"),
+        pytest.param("deepseek/deepseek-v4-flash", 999_999, 999_999, id="below-is-a-cap"),
+        pytest.param("qwen/qwen3-coder:free", 32768, 32768, id="real-cap-kept"),
+    ],
+)
+def test_infron_output_cap_as_large_as_the_context_is_unknown(
+    model: str, max_output: int, expected: int | None
+) -> None:
+    document = infron_response()
+    next(e for e in document["data"] if e["id"] == model)["max_output_tokens"] = max_output
+    result = IMPORTERS["infron"](document, ImportOptions(date=date(2026, 11, 20)))
+    assert offer_map(result)[("infron", model)].max_output == expected
+
+
 def test_provider_option_names_every_offer() -> None:
     options = ImportOptions(date=date(2026, 11, 20), provider="onerouter")
     result = IMPORTERS["infron"](infron_response(), options)

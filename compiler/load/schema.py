@@ -93,6 +93,9 @@ DESCRIPTIONS: dict[str, str] = {
     "EnvironmentFileSpec.tiers": "Per-environment overrides of tiers.yaml, merged over it.",
     "EnvironmentFileSpec.budget": "Most all agents' estimated costs may add up to per month, "
     "in USD.",
+    "EnvironmentFileSpec.openclaw_version": "The OpenClaw release this environment runs: "
+    "2026.9.6 (default) or 2026.8.1. Every output is checked against that release's own JSON "
+    "Schema at compile time.",
     "EnvironmentFileSpec.promote_from": "The environment whose chains this one receives, only "
     "through clawpolicy promote; it never resolves on its own.",
     "ProviderSpec.base_url": "The provider's API base URL (OpenClaw baseUrl).",

@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from .. import OPENCLAW_VERSION, OPENCLAW_VERSIONS
+
 CAPABILITIES = ("tools", "vision", "reasoning", "json", "audio", "video", "pdf")
 MODALITIES = ("text", "image", "video", "audio")
 # capability -> the OpenClaw input modality that carries it
@@ -222,6 +224,10 @@ class EnvironmentFileSpec(Spec):
     tiers: dict[StrictStr, ConstraintSpec] = Field(default_factory=dict)
     budget: Money | None = None
     promote_from: StrictStr | None = None
+    # checked by the loader against OPENCLAW_VERSIONS (a diagnostic listing them)
+    openclaw_version: Annotated[
+        StrictStr, Field(json_schema_extra={"enum": list(OPENCLAW_VERSIONS)})
+    ] = OPENCLAW_VERSION
 
 
 POLICY_FILE_SPECS: dict[str, type[Spec]] = {

@@ -11,7 +11,7 @@ from ..diagnostics import raise_if_errors
 from ..load.catalog import Offer
 from ..load.project import Environment, Project
 from ..resolve.resolver import Resolution, resolve
-from . import conformance, lockfile, renderer
+from . import conformance, lockfile, renderer, schemacheck
 from .writer import OutputFile, lock_path
 
 
@@ -44,7 +44,12 @@ def render_env(
     """
     resolution = resolve(project, env, locked, kept)
     rendered = renderer.render(project, resolution)
-    raise_if_errors(conformance.check(rendered.text, rendered.relpath))
+    raise_if_errors(
+        [
+            *conformance.check(rendered.text, rendered.relpath),
+            *schemacheck.check(rendered, project, resolution),
+        ]
+    )
     document = lockfile.build(resolution, env_inputs(project, env), rendered.text, promoted_from)
     lock_text = lockfile.serialize(document)
     return resolution, [
