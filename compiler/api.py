@@ -3,8 +3,8 @@ order of the stages. The commands in `compiler.cli` call these functions and pri
 return; the GitOps loop (diff, promote) builds on them in `compiler.gitops.api`.
 
 An environment with `promote_from` is never resolved or rendered here: its committed files are
-what it runs (a hand edit is PC306), and what the next promotion would change is computed and
-reported as pending (`compiler.promote.pending`), never as an error.
+what it runs (checked by `compiler.promote.state`: a hand edit is PC307), and what the next
+promotion would change is computed and reported as pending, never as an error.
 """
 
 import dataclasses
@@ -16,14 +16,13 @@ from pathlib import Path
 from .diagnostics import CompileError, Diagnostic, Severity, Span, error, raise_if_errors, warning
 from .load.loader import load_project
 from .load.project import Environment, Project
-from .output import conformance, lockfile, renderer, writer
-from .output.lockfile import Lock
+from .output import lockfile, writer
+from .output.environment import render_env
 from .output.writer import OutputFile, WriteReport, config_path, lock_path
-from .promote import pending as pending_mod
-from .promote import promoter
-from .promote.pending import PendingPromotion
+from .promote import pendingreport, promoter, state
+from .promote.pending import PendingPromotion, Side
 from .promote.running import running_resolution
-from .resolve.resolver import REPLACED, WOULD_BE_REPLACED, Resolution, resolve
+from .resolve.resolver import REPLACED, WOULD_BE_REPLACED, Resolution
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +67,17 @@ def select_environments(project: Project, names: Iterable[str]) -> tuple[Environ
     return tuple(project.environments[n] for n in (wanted or project.environments))
 
 
-def _read_committed(root: Path, relpath: str) -> str | None:
+def read_committed(root: Path, relpath: str) -> str | None:
+    """A committed output's text as it is on disk (no newline translation), None if absent."""
     try:
-        return (root / relpath).read_text(encoding="utf-8")
+        return (root / relpath).read_bytes().decode("utf-8")
     except FileNotFoundError:
         return None
 
 
 def read_config(root: Path, env: str) -> object:
     """The committed openclaw.json of `env`, parsed; None when absent or not JSON."""
-    text = _read_committed(root, config_path(env))
+    text = read_committed(root, config_path(env))
     try:
         return None if text is None else json.loads(text)
     except ValueError:
@@ -85,7 +85,7 @@ def read_config(root: Path, env: str) -> object:
 
 
 def read_lock(root: Path, env: str) -> lockfile.Lock:
-    text = _read_committed(root, lock_path(env))
+    text = read_committed(root, lock_path(env))
     return lockfile.EMPTY if text is None else lockfile.parse(text, lock_path(env), env)
 
 
@@ -101,16 +101,6 @@ def locked_chains(
     return {key: refs for key, refs in lock.chains.items() if key not in dropped}
 
 
-def env_inputs(project: Project, env: Environment) -> dict[str, str]:
-    """Digests of the files that decide this environment's output."""
-    wanted = {"policies/tiers.yaml", env.path, *env.catalog_paths}
-    return {
-        path: digest
-        for path, digest in project.input_digests.items()
-        if path in wanted or path.startswith(("policies/teams/", "templates/"))
-    }
-
-
 def _check_upgrade_agents(project: Project, options: CompileOptions) -> None:
     unknown = [a for a in options.upgrade_agents if a not in project.agents]
     if unknown:
@@ -124,25 +114,6 @@ def _compile_env(
 ) -> tuple[Resolution, list[OutputFile]]:
     lock = read_lock(root, env.name)
     return render_env(project, env, locked_chains(lock, env, options))
-
-
-def render_env(
-    project: Project,
-    env: Environment,
-    locked: Mapping[str, tuple[str, ...]],
-    promoted_from: str | None = None,
-) -> tuple[Resolution, list[OutputFile]]:
-    """Resolve `env` over `locked` chains, render and check it: its config and lock texts
-    (`promoted_from` marks a lock that `promote` writes)."""
-    resolution = resolve(project, env, locked)
-    rendered = renderer.render(project, resolution)
-    raise_if_errors(conformance.check(rendered.text, rendered.relpath))
-    document = lockfile.build(resolution, env_inputs(project, env), rendered.text, promoted_from)
-    lock_text = lockfile.serialize(document)
-    return resolution, [
-        OutputFile(rendered.relpath, rendered.text),
-        OutputFile(lock_path(env.name), lock_text),
-    ]
 
 
 def _stale_outputs(project: Project, root: Path) -> list[Diagnostic]:
@@ -175,26 +146,31 @@ def compile_project(options: CompileOptions) -> CompileResult:
     resolutions: dict[str, Resolution] = {}
     files: list[OutputFile] = []
     pending: dict[str, PendingPromotion] = {}
-    for env in _sources_first(project, select_environments(project, options.envs)):
+    selected = select_environments(project, options.envs)
+    for env in _sources_first(project, selected):
         resolution: Resolution | None
         try:
             if env.spec.promote_from is None:
                 resolution, outputs = _compile_env(project, env, options, root)
-                found.extend(resolution.warnings)
+                found.extend(resolution.warnings if env in selected else ())
             else:
                 sources = {name: lockfile.lock_of(r) for name, r in resolutions.items()}
                 state = _promoted_env(project, env, root, sources)
                 resolution, outputs, pending[env.name] = state
-                waiting.extend(pending_mod.diagnostics(pending[env.name]))
-                if resolution is not None:  # a live overrun, not a pending change
+                waiting.extend(pendingreport.diagnostics(pending[env.name]))
+                if resolution is not None and env in selected:  # live, not pending
                     found.extend(promoter.over_budget(project, resolution))
         except CompileError as exc:
-            found.extend(exc.diagnostics)
+            found.extend(exc.diagnostics if env in selected else ())
             continue
         if resolution is not None:
             resolutions[env.name] = resolution
-        files.extend(outputs)
-    resolutions = {name: resolutions[name] for name in project.environments if name in resolutions}
+        files.extend(outputs if env in selected else ())
+    kept = [e.name for e in selected]
+    resolutions = {
+        n: resolutions[n] for n in project.environments if n in kept and n in resolutions
+    }
+    pending = {name: pending[name] for name in project.environments if name in pending}
     found.extend(_stale_outputs(project, root))
     found = dedupe(found)
     if options.check or not options.write:
@@ -208,16 +184,19 @@ def compile_project(options: CompileOptions) -> CompileResult:
 
 
 def _sources_first(project: Project, envs: Iterable[Environment]) -> list[Environment]:
-    """Environments that resolve on their own first, then each promoted one after its source
-    (the loader refused promote_from cycles)."""
-
-    def depth(env: Environment) -> int:
-        hops, source = 0, env.spec.promote_from
-        while source is not None and hops <= len(project.environments):
-            hops, source = hops + 1, project.environments[source].spec.promote_from
-        return hops
-
-    return sorted(envs, key=lambda env: (depth(env), env.name))
+    """`envs` and the environments they promote from (compiled in memory only, so a pending
+    promotion is the same whichever environments are selected), sources first (the loader
+    refused promote_from cycles)."""
+    wanted: dict[str, int] = {}
+    for env in envs:
+        chain = [env.name]
+        while (source := project.environments[chain[-1]].spec.promote_from) is not None:
+            if source in chain or len(chain) > len(project.environments):
+                break
+            chain.append(source)
+        for depth, name in enumerate(reversed(chain)):
+            wanted[name] = max(wanted.get(name, 0), depth)
+    return [project.environments[n] for n in sorted(wanted, key=lambda n: (wanted[n], n))]
 
 
 # --------------------------------------------------------------------------- promoted
@@ -226,16 +205,17 @@ def _sources_first(project: Project, envs: Iterable[Environment]) -> list[Enviro
 def _promoted_env(
     project: Project, env: Environment, root: Path, sources: Mapping[str, lockfile.Lock]
 ) -> tuple[Resolution | None, list[OutputFile], PendingPromotion]:
-    """A promoted environment as committed (its files are kept byte for byte), and what its
-    next promotion would change."""
-    config_text = _read_committed(root, config_path(env.name))
-    lock_text = _read_committed(root, lock_path(env.name))
-    lock = _check_committed(env, config_text, lock_text)
-    config = None if config_text is None else json.loads(config_text)
+    """A promoted environment as committed (its files are never written by compile), and
+    what its next promotion would change."""
+    config_text = read_committed(root, config_path(env.name))
+    lock_text = read_committed(root, lock_path(env.name))
+    lock, config = state.check_committed(env, config_text, lock_text)
     source = str(env.spec.promote_from)
     source_lock = sources.get(source) or read_lock(root, source)
-    running = pending_mod.Side(lock, config)
-    upcoming = next_promotion(project, (project.environments[source], source_lock), env, running)
+    running = Side(lock, config)
+    upcoming = state.next_promotion(
+        project, (project.environments[source], source_lock), env, running
+    )
     if config_text is None or lock_text is None:
         return None, [], upcoming
     files = [
@@ -243,65 +223,6 @@ def _promoted_env(
         OutputFile(lock_path(env.name), lock_text),
     ]
     return running_resolution(project, env, lock, config), files, upcoming
-
-
-def _check_committed(env: Environment, config_text: str | None, lock_text: str | None) -> Lock:
-    """The committed lock of a promoted environment, checked against its openclaw.json.
-
-    Raises:
-        CompileError: PC306 when one of the two files is missing or the config was edited
-            after `promote` wrote it; PC110 for a bad lock; PC403 for a config that is not JSON.
-    """
-    source, name = env.spec.promote_from, env.name
-    hint = f"hint: run clawpolicy promote {source} {name} to write both files again"
-    if config_text is None and lock_text is None:
-        return lockfile.EMPTY
-    if config_text is None or lock_text is None:
-        missing = config_path(name) if config_text is None else lock_path(name)
-        raise CompileError((error("PC306", f"{missing} is missing", Span(missing), hint),))
-    lock = lockfile.parse(lock_text, lock_path(name), name)
-    if lock.rendered is not None and lock.rendered != lockfile.digest(config_text):
-        message = f"{config_path(name)} was edited after clawpolicy promote wrote it"
-        note = "note: a promoted environment changes only through promote"
-        raise CompileError((error("PC306", message, Span(config_path(name)), note, hint),))
-    try:
-        json.loads(config_text)
-    except ValueError:
-        message = f"{config_path(name)} is not JSON"
-        raise CompileError((error("PC403", message, Span(config_path(name)), hint),)) from None
-    return lock
-
-
-def next_promotion(
-    project: Project,
-    source: tuple[Environment, lockfile.Lock],
-    target: Environment,
-    running: pending_mod.Side,
-    agents: tuple[str, ...] = (),
-) -> PendingPromotion:
-    """What `promote SOURCE TARGET` would change in `target`, which runs `running`."""
-    source_env = source[0]
-    pending = PendingPromotion(
-        source_env.name,
-        target.name,
-        target.spans.get("promote_from", target.span),
-        running.config is None,
-        alerts=tuple(pending_mod.alerts(target, running.lock)),
-    )
-    misfit = promoter.misfits(project, target, running.lock)
-    try:
-        plan = promoter.plan(project, source, (target, running.lock), agents)
-        if plan.problems:
-            raise CompileError(plan.problems)
-        resolution, files = render_env(project, target, plan.chains, source_env.name)
-    except CompileError as exc:
-        return dataclasses.replace(pending, failure=exc.diagnostics)
-    upcoming = pending_mod.Side(lockfile.lock_of(resolution), json.loads(files[0].text))
-    settings = []
-    if running.config is not None:
-        settings = pending_mod.setting_changes(running.config, upcoming.config)
-    moves = pending_mod.agent_moves(running, upcoming, misfit)
-    return dataclasses.replace(pending, agents=tuple(moves), settings=tuple(settings))
 
 
 def dedupe(items: list[Diagnostic]) -> list[Diagnostic]:

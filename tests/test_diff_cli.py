@@ -119,13 +119,13 @@ def test_ten_thousand_line_change_fits_one_markdown_comment(
     cli: Cli, make_project: Callable[..., Path], tmp_path: Path
 ) -> None:
     template = (
-        '{"gateway": {"mode": "local"}, "ui": {}, "models": {{ models | tojson }}, '
+        '{"gateway": {"mode": "local"}, "env": {"vars": {}}, "models": {{ models | tojson }}, '
         '"agents": {{ agents | tojson }}}\n'
     )
     files = {**policy_files(envs=("prod",)), "templates/openclaw.json.j2": template}
     root = committed_repo(make_project, tmp_path / "repo", files)
-    keys = ", ".join(f'"setting{i}": {i}' for i in range(10_000))
-    edit(root / "templates/openclaw.json.j2", '"ui": {}', f'"ui": {{{keys}}}')
+    keys = ", ".join(f'"SETTING{i}": "{i}"' for i in range(10_000))
+    edit(root / "templates/openclaw.json.j2", '"vars": {}', f'"vars": {{{keys}}}')
     result = diff(cli, root, "--format", "markdown")
     assert result.exit_code == 1, result.stderr
     assert len(result.stdout) <= 65_000
@@ -266,3 +266,20 @@ def test_done_when_on_the_example_repo(cli: Cli, tmp_path: Path) -> None:
     assert "| `code-assistant` |" in result.stdout.split("### Pending promotions")[1]
     team.write_text(before, encoding="utf-8")
     assert diff(cli, clone, "--against", "origin/main", "--format", "markdown").exit_code == 0
+
+
+def test_text_is_coloured_like_git_diff_where_colour_is_on(cli: Cli, repo: Path) -> None:
+    edit(repo / "policies/tiers.yaml", "max_price: {output: 5.0}", "max_price: {output: 3.0}")
+    plain = diff(cli, repo).stdout
+    assert "\x1b[" not in plain  # not a terminal
+    coloured = cli("diff", "--root", str(repo), env={"FORCE_COLOR": "1"}).stdout
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+    lines = coloured.splitlines()
+    yellow, green, red = "\x1b[33m", "\x1b[32m", "\x1b[31m"
+    assert lines[0].startswith("clawpolicy diff against")  # headings stay plain
+    assert lines[1].startswith(yellow + "~ dev, prod/triage:")
+    end = "\x1b[0m"
+    assert green + '  + /agents/defaults/modelPolicy/allow/2: "p/d/alt"' + end in lines
+    assert red + '  - /agents/defaults/modelPolicy/allow/1: "p/b/mid"' + end in lines
+    forced = {"FORCE_COLOR": "1"}
+    assert "\x1b[" not in cli("diff", "--root", str(repo), "--no-color", env=forced).stdout

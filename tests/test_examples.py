@@ -17,7 +17,7 @@ from compiler.resolve.constraints import merge, monthly_cost, problems
 from compiler.resolve.resolver import DEFAULT_KEY, IMAGE_KEY, TIER_KEY_PREFIX
 from tests.conftest import REPO
 from tests.support.openclaw import Validator
-from tests.test_cases import failures, validate_all
+from tests.test_cases import failures
 
 ENVS = sorted(p.stem for p in (REPO / "policies" / "environments").glob("*.yaml"))
 
@@ -63,7 +63,7 @@ def test_rendered_is_up_to_date(cli: Callable[..., Any]) -> None:
 @pytest.mark.openclaw
 def test_rendered_passes_the_real_openclaw(openclaw_validator: Validator) -> None:
     outputs = [REPO / "rendered" / env / "openclaw.json" for env in ENVS]
-    problems_found = failures(validate_all(openclaw_validator, outputs))
+    problems_found = failures(openclaw_validator.validate(outputs))
     assert not problems_found, "\n".join(problems_found)
 
 

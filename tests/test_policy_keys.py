@@ -390,7 +390,7 @@ def test_explain_names_where_each_new_key_came_from(
     root = make_project(files)
     result = cli("explain", "a", "--root", str(root), "--format", "json")
     assert result.exit_code == 0, result.stderr
-    [body] = json.loads(result.stdout)
+    body = json.loads(result.stdout)["environments"]["e"]
     vendors, age = body["constraints"]["vendors"], body["constraints"]["min_age_days"]
     assert vendors["value"] == ["x"] and age["value"] == 30
     origins = [(s["origin"], s["line"]) for s in vendors["from"]]

@@ -164,10 +164,13 @@ def test_a_catalog_refresh_that_drops_a_model_prod_runs(cli: Cli, clone: Path) -
     new.write_text(catalog_text(offers(drop="b/mid"), date="2026-12-01"))
     moved = run(cli, clone, "catalog", "diff", str(old), str(new), "--format", "json")
     affected = {
-        (a["environment"], a["agent"]): a for a in json.loads(moved.stdout)["affected_agents"]
+        (env, a["agent"]): a
+        for env, body in json.loads(moved.stdout)["environments"].items()
+        for a in body["agents"]
     }
     assert affected[("prod", "triage")]["promoted"] == "p/b/mid, which the new catalog drops"
-    assert affected[("staging", "triage")]["new_chain"] == ["p/a/cheap", "p/d/alt"]
+    after = affected[("staging", "triage")]["after"]
+    assert [after["primary"], *after["fallbacks"]] == ["p/a/cheap", "p/d/alt"]
     text = run(cli, clone, "catalog", "diff", str(old), str(new)).stdout
     assert "prod/triage (promoted): runs p/b/mid, which the new catalog drops" in text
     # the refresh re-points the environments that resolve on their own; prod follows staging
@@ -177,8 +180,8 @@ def test_a_catalog_refresh_that_drops_a_model_prod_runs(cli: Cli, clone: Path) -
     upgraded = run(cli, clone, "compile", "--upgrade")
     assert upgraded.exit_code == 0, upgraded.stderr
     assert (
-        "warning[PC210]: environment 'prod' runs p/b/mid (triage, writer), which is no longer"
-        in (upgraded.stderr)
+        "warning[PC210]: environment 'prod' runs p/b/mid (triage, writer, default model, "
+        "tier fast), which is no longer" in (upgraded.stderr)
     )
     # the refresh dropped the only b/ model: tier fast's prefer 'b/*' now matches nothing
     report = pull_request(cli, clone, strict_fails_on="PC122")
@@ -188,8 +191,9 @@ def test_a_catalog_refresh_that_drops_a_model_prod_runs(cli: Cli, clone: Path) -
     assert triage["moves"] == ["primary p/b/mid -> p/a/cheap", "fallback p/a/cheap -> p/d/alt"]
     markdown = run(cli, clone, "promote", "staging", "prod", "--check", "--format", "markdown")
     assert markdown.exit_code == 1
-    assert "> [!WARNING]\n> **prod runs p/b/mid (triage, writer), which is no longer offered" in (
-        markdown.stdout
+    assert (
+        "> [!WARNING]\n> **prod runs p/b/mid (triage, writer, default model, tier fast), which"
+        in (markdown.stdout)
     )
     promote_brings_prod_to_staging(cli, clone)
     assert "p/b/mid" not in (clone / PROD).read_text()
@@ -199,7 +203,7 @@ def test_a_hand_edit_of_prod_is_refused(cli: Cli, clone: Path) -> None:
     edit(clone / PROD, '"primary": "p/b/mid"', '"primary": "p/a/cheap"')
     result = run(cli, clone, "compile", "--check")
     assert result.exit_code == 2
-    assert "error[PC306]: rendered/prod/openclaw.json was edited after clawpolicy promote" in (
+    assert "error[PC307]: rendered/prod/openclaw.json was edited after clawpolicy promote" in (
         result.stderr
     )
 

@@ -5,6 +5,7 @@ Both compile through `compiler.api` (in memory), then compare with the old side 
 the GitOps commands import this module, so deepdiff and GitPython load only when they run.
 """
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,22 +14,21 @@ from ..api import (
     CompileOptions,
     compile_project,
     dedupe,
-    env_inputs,
-    next_promotion,
-    read_config,
+    read_committed,
     read_lock,
-    render_env,
     select_environments,
 )
 from ..diagnostics import Diagnostic, Span, raise_if_errors, warning
 from ..load.loader import load_project
 from ..load.project import Environment, Project
 from ..output import lockfile, writer
+from ..output.environment import env_inputs, render_env
 from ..output.lockfile import Lock
-from ..output.writer import OutputFile, WriteReport, lock_path
+from ..output.writer import OutputFile, WriteReport, config_path, lock_path
 from ..promote import promoter
 from ..promote.pending import PendingPromotion, Side
 from ..promote.promoter import Promotion
+from ..promote.state import check_committed, kept_chains, next_promotion
 from ..resolve.resolver import resolve
 from . import differ, gitref
 from .causes import NewSide
@@ -67,12 +67,26 @@ def diff_project(options: DiffOptions) -> DiffReport:
     found = {*result.resolutions, *result.pending, *baseline.environments()}
     names = options.envs or tuple(sorted(found))
     new = _by_env(result.files)
-    sides = {name: NewSide.of(resolution) for name, resolution in result.resolutions.items()}
+    sides = {
+        name: NewSide.of(result.resolutions.get(name), result.pending.get(name))
+        for name in {*result.resolutions, *result.pending}
+    }
     report = differ.diff_files(
         baseline.label, baseline.files, new, names, _agent_files(result.project), sides
     )
     pending = tuple(result.pending[name] for name in names if name in result.pending)
-    return DiffReport(report.against, report.environments, baseline.notes, pending)
+    # a promoted environment new in the working tree and not promoted yet has no files on
+    # either side: it is still an environment this change adds
+    environments = tuple(
+        dataclasses.replace(e, status="added")
+        if e.status == "unchanged"
+        and e.environment not in baseline.environments()
+        and e.environment in result.pending
+        and result.pending[e.environment].never_promoted
+        else e
+        for e in report.environments
+    )
+    return DiffReport(report.against, environments, baseline.notes, pending)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,25 +118,37 @@ def _environments(project: Project, source: str, target: str) -> tuple[Environme
     return (found[0], found[-1])
 
 
+def _target_state(root: Path, env: Environment) -> Side:
+    """What TO runs now, from its committed files (checked as compile checks them)."""
+    config_text = read_committed(root, config_path(env.name))
+    lock_text = read_committed(root, lock_path(env.name))
+    if env.spec.promote_from is None:  # not a promoted environment: its lock is enough
+        return Side(read_lock(root, env.name), None)
+    lock, config = check_committed(env, config_text, lock_text)
+    return Side(lock, config)
+
+
 def promote_project(
     root: Path, source: str, target: str, agents: tuple[str, ...] = ()
 ) -> PromoteResult:
     """Copy `source`'s locked chains into `target`'s lock, re-render `target`, write both files.
+    Chains TO keeps (not promoted now: `agents` names others, or FROM lacks them) are kept as
+    TO runs them, without being checked again.
 
     Raises:
-        CompileError: every chain that does not fit `target` (PC208), and any compile error of
-            `target` with the promoted chains; nothing is written then.
+        CompileError: every promoted chain that does not fit `target` (PC208), and any compile
+            error of `target` with the promoted chains; nothing is written then.
     """
     root = root.resolve()
     project = load_project(root)
     from_env, to_env = _environments(project, source, target)
     from_lock, found = _source_lock(project, root, from_env)
-    plan = promoter.promote(
-        project, (from_env, from_lock), (to_env, read_lock(root, to_env.name)), agents
-    )
+    running = _target_state(root, to_env)
+    plan = promoter.promote(project, (from_env, from_lock), (to_env, running.lock), agents)
     # only an environment that promotes from FROM keeps the mark: any other resolves again
     marked = from_env.name if to_env.spec.promote_from == from_env.name else None
-    resolution, files = render_env(project, to_env, plan.chains, marked)
+    kept = kept_chains(to_env, running, plan)
+    resolution, files = render_env(project, to_env, plan.chains, marked, kept)
     rendered = root / "rendered"
     before = gitref.read_directory(rendered).files if rendered.is_dir() else {}
     diff = differ.diff_files(
@@ -156,8 +182,7 @@ def check_promotion(
     project = load_project(root)
     from_env, to_env = _environments(project, source, target)
     from_lock, found = _source_lock(project, root, from_env)
-    config = read_config(root, to_env.name)
-    running = Side(read_lock(root, to_env.name), config)
+    running = _target_state(root, to_env)
     pending = next_promotion(project, (from_env, from_lock), to_env, running, agents)
     raise_if_errors(pending.failure)
     return PromoteCheck(pending, tuple(dedupe([*project.warnings, *found])))

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..load.catalog import Offer
 from ..output.lockfile import Lock
-from ..resolve.constraints import provenance
+from ..promote.pending import PendingPromotion
 from ..resolve.resolver import ChainResult, Resolution
 
 AGENT_KEYS = ("tier", "pin", "workload", "budget")  # set on the agent, not merged from layers
@@ -29,13 +29,19 @@ class NewSide:
 
     chains: Mapping[str, ChainResult] = field(default_factory=dict)  # subject key -> result
     offers: Mapping[str, Offer] | None = None  # the environment's catalog by ref
+    # in a promoted environment: the chains that differ from what promoting its source now
+    # gives (a promoted chain that is in this set was not written by that promotion)
+    pending: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, resolution: Resolution | None) -> "NewSide":
+    def of(
+        cls, resolution: Resolution | None, pending: PendingPromotion | None = None
+    ) -> "NewSide":
+        waiting = frozenset(m.agent for m in pending.agents) if pending else frozenset()
         if resolution is None:
-            return cls()
+            return cls(pending=waiting)
         chains = {r.subject.key: r for r in resolution.chains()}
-        return cls(chains, resolution.environment.catalog.by_ref)
+        return cls(chains, resolution.environment.catalog.by_ref, waiting)
 
 
 def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -64,16 +70,32 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def _layer_value(spec: Any, key: str) -> Any:
+    head, _, bound = key.partition(".")
+    value = getattr(spec, head, None)
+    return getattr(value, bound, None) if bound and value is not None else value
+
+
 def _where(result: ChainResult | None, key: str) -> str:
-    """The file:line that sets a merged constraint now (the most specific layer that does)."""
+    """The file:line that decides a merged constraint now: for a bound (`max_price.*`,
+    `min_context`) the layer whose value wins, for a list the layers that add to it (the last
+    one shown), else the most specific layer that sets it."""
     if result is None:
         return ""
     head = key.split(".", maxsplit=1)[0]
     if head in AGENT_KEYS:
         span = result.subject.key_spans.get(head)
         return f" ({span})" if span and span.line else ""
-    sources = provenance(result.subject.layers).get(key, ())
-    spans = [s.span for s in sources if s.span is not None and s.span.line]
+    setting = [
+        (layer, value)
+        for layer in result.subject.layers
+        if (value := _layer_value(layer.spec, key)) not in (None, ())
+    ]
+    if head in ("max_price", "min_context") and setting:
+        best = (min if head == "max_price" else max)(value for _, value in setting)
+        setting = [(layer, value) for layer, value in setting if value == best]
+    spans = [layer.spans.get(head) for layer, _ in setting]
+    spans = [s for s in spans if s is not None and s.line]
     return f" ({spans[-1]})" if spans else ""
 
 
@@ -158,7 +180,12 @@ def causes(
     result, offers = new_side.chains.get(key), new_side.offers
     found: list[str] = []
     if new is not None and new.promoted_from and refs[0] != refs[1]:
-        found.append(f"promoted from {new.promoted_from}")
+        if key in new_side.pending:
+            found.append(
+                f"changed outside promote: not what promoting {new.promoted_from} gives now"
+            )
+        else:
+            found.append(f"promoted from {new.promoted_from}")
     if old is not None and new is not None:
         found += constraint_causes(key, old, new, result)
     if result is not None:

@@ -285,7 +285,7 @@ def _change(
         why = why or (_COARSE.get(coarse, coarse),)
     else:
         why = ("new in this environment",) if status == "added" else ("no longer deployed",)
-    settings = {*old_entry, *new_entry} - {"model"}
+    settings = {*old_entry, *new_entry} - {"model"} if status == "changed" else set()
     return ChainChange(
         key,
         status,

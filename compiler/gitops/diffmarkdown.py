@@ -11,9 +11,10 @@ environments, and in `<details>` a Mermaid graph of the moved chains and every f
 Every table is cut with "... and N more" to stay within the limit.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
-from ..promote import pending as pending_mod
+from ..promote import pendingreport
+from ..promote.pendingreport import fit
 from .diffreport import (
     MARKDOWN_LIMIT,
     MARKER,
@@ -44,19 +45,6 @@ def _ticked(text: str, refs: Collection[str]) -> str:
     character."""
     words = (f"`{w}`" if w in refs else ARROW if w == "->" else w for w in text.split(" "))
     return " ".join(words)
-
-
-def fit(rows: Sequence[str], budget: int) -> list[str]:
-    """As many rows as fit in `budget` characters, then a "... and N more" line."""
-    kept: list[str] = []
-    used = 0
-    for index, row in enumerate(rows):
-        more = f"\n... and {len(rows) - index} more"
-        if used + len(row) + 1 + len(more) + 1 > budget:
-            return [*kept, more]
-        kept.append(row)
-        used += len(row) + 1
-    return kept
 
 
 def _agent_rows(report: DiffReport) -> list[str]:
@@ -123,12 +111,6 @@ def _field_rows(report: DiffReport) -> list[str]:
     ]
 
 
-def _section(title: str, lines: list[str], budget: int) -> str:
-    """A section's text, its lines cut to `budget` characters."""
-    body = fit(lines, max(budget - len(title) - 2, 200))
-    return "\n".join([title, "", *body, ""]) + "\n"
-
-
 AGENT_HEAD = [
     "| environments | agent | what changed | chain before | chain after "
     "| est. USD/month (primary) | why |",
@@ -140,31 +122,54 @@ ENV_HEAD = [
 ]
 
 
+def _pending_alerts(report: DiffReport, budget: int) -> str:
+    """The loud part of every pending promotion, first thing after the counts."""
+    lines = []
+    for pending in report.pending:
+        loud = pendingreport.alert_lines(pending)
+        if loud:
+            lines += [f"**`{pending.target}` (promoted from `{pending.source}`):**", "", *loud]
+    return "\n".join(fit(lines, budget)) + "\n" if lines else ""
+
+
+def _pending_tables(report: DiffReport, budget: int) -> str:
+    """What each promoted environment's next promotion changes, environment by environment."""
+    lines = ["### Pending promotions", ""]
+    for pending in report.pending:
+        lines += [f"#### `{pending.target}`: {pendingreport.state(pending)}", ""]
+        lines += pendingreport.table_lines(pending)
+        if pending.settings:
+            shown = ", ".join(f"`{s}`" for s in pending.settings)
+            lines += [f"Settings it also changes: {shown}", ""]
+    return "\n".join(fit(lines, budget)) + "\n"
+
+
 def format_markdown(report: DiffReport, limit: int = MARKDOWN_LIMIT) -> str:
-    """A pull-request comment of at most `limit` characters (see the module docstring)."""
+    """A pull-request comment of at most `limit` characters (see the module docstring): loud
+    alerts first (new vendors, what promoted environments run that retires), then the agent
+    table and the pending tables, which share what is left; details last."""
     text = "\n".join([MARKER, f"### clawpolicy diff against `{report.against}`", ""]) + "\n"
     if not report.changed and not report.pending:
         return text + "No changes.\n"
     text += f"**{counts(report)}**\n\n"
     for alert in vendor_alerts(report):
         text += f"> [!WARNING]\n> **{alert[0].upper() + alert[1:]}**\n\n"
-    fields = _field_rows(report)
-    tail = len("\n</details>\n") + 400
+    tail = len("\n</details>\n") + 600
+    text += _pending_alerts(report, (limit - len(text)) // 4)
+    env_table = "\n".join([*ENV_HEAD, *_env_rows(report), ""]) + "\n"
+    share = (limit - len(text) - len(env_table) - tail) // (2 if report.pending else 1)
     agents = _agent_rows(report)
     if agents:
-        text += "\n".join(AGENT_HEAD[:1]) + "\n"
-        body = fit(agents, limit - len(text) - 2_000 - tail)
-        text += "\n".join([AGENT_HEAD[1], *body, ""]) + "\n"
-    text += "\n".join([*ENV_HEAD, *_env_rows(report), ""]) + "\n"
+        body = fit(agents, share - 200)
+        text += "\n".join([*AGENT_HEAD, *body, ""]) + "\n"
+    text += env_table
     if report.pending:
-        lines = pending_mod.format_markdown(report.pending, "####").splitlines()
-        budget = max(limit - len(text) - tail - 1_000, 0)
-        text += _section("### Pending promotions", lines, budget)
-    graph = "\n".join(
-        ["<details><summary>Changed fallback chains</summary>", "", *_mermaid(report)]
-    )
-    if _mermaid(report) and len(text) + len(graph) + tail + 200 < limit:
+        text += _pending_tables(report, limit - len(text) - tail)
+    mermaid = _mermaid(report)
+    graph = "\n".join(["<details><summary>Changed fallback chains</summary>", "", *mermaid])
+    if mermaid and len(text) + len(graph) + tail + 200 < limit:
         text += graph + "\n\n</details>\n\n"
+    fields = _field_rows(report)
     head = [f"<details><summary>Field changes ({len(fields)})</summary>", ""]
     head += ["| environment | pointer | change | before | after |", "|---|---|---|---|---|"]
     rows = fit(fields, limit - len(text) - len("\n".join(head)) - len("\n\n</details>\n") - 4)

@@ -13,8 +13,8 @@ from ..load.catalog import json_ready
 from ..output import lockfile
 from ..output.writer import CONFIG_NAME
 from ..promote.pending import PendingPromotion
-from ..promote.pending import format_text as pending_text
-from ..promote.pending import to_json as pending_json
+from ..promote.pendingreport import format_text as pending_text
+from ..promote.pendingreport import to_json as pending_json
 from ..resolve.resolver import DEFAULT_SLOTS
 
 MARKDOWN_LIMIT = 65_000

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .. import OPENCLAW_VERSION, OPENCLAW_VERSIONS
 from ..diagnostics import (
     CompileError,
     Diagnostic,
@@ -350,6 +351,7 @@ def _make_environment(
     before = len(reader.problems)
     for key in ("default_tier", "image_tier", "utility_tier", "pdf_tier"):
         _check_tier_ref(reader, tiers, getattr(spec, key), spans.get(key))
+    _check_openclaw_version(reader, spec.openclaw_version, spans.get("openclaw_version"))
     overrides = {}
     for name, override in sorted(spec.tiers.items()):
         _check_tier_ref(reader, tiers, name, smap.keys.get(("tiers", name)))
@@ -434,6 +436,20 @@ def _make_environment(
         catalog_paths,
         agent_ids,
         overrides_of_agents,
+    )
+
+
+def _check_openclaw_version(reader: FileReader, version: str, span: Span | None) -> None:
+    if version in OPENCLAW_VERSIONS:
+        return
+    reader.problems.append(
+        error(
+            "PC103",
+            f"openclaw_version '{version}' is not supported",
+            span,
+            f"note: supported versions: {', '.join(OPENCLAW_VERSIONS)} "
+            f"(default {OPENCLAW_VERSION})",
+        )
     )
 
 

@@ -26,6 +26,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .. import OPENCLAW_VERSION, OPENCLAW_VERSIONS
+
 CAPABILITIES = ("tools", "vision", "reasoning", "json", "audio", "video", "pdf")
 MODALITIES = ("text", "image", "video", "audio")
 # capability -> the OpenClaw input modality that carries it
@@ -311,6 +313,10 @@ class EnvironmentFileSpec(Spec):
         description="Per-environment agent overrides (pin, budget, constraint keys, "
         "enabled: false), merged over the agent.",
     )
+    # checked by the loader against OPENCLAW_VERSIONS (a diagnostic listing them)
+    openclaw_version: Annotated[
+        StrictStr, Field(json_schema_extra={"enum": list(OPENCLAW_VERSIONS)})
+    ] = OPENCLAW_VERSION
 
 
 POLICY_FILE_SPECS: dict[str, type[Spec]] = {

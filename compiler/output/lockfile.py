@@ -20,6 +20,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -49,6 +50,7 @@ class Lock:
     models: Mapping[str, LockedModel] = field(default_factory=dict)  # ref -> facts
     promoted_from: str | None = None  # set in a lock written by `promote`
     rendered: str | None = None  # sha256 of the openclaw.json written with it
+    version: int = LOCK_VERSION
 
     def agent_chains(self) -> dict[str, tuple[str, ...]]:
         """The agents' chains (no default, image or tier chains)."""
@@ -191,7 +193,7 @@ class _DefaultsSpec(_Spec):
 
 class _ModelSpec(_Spec):
     vendor: StrictStr
-    retires: Annotated[StrictStr, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    retires: date | None = None
 
 
 class _PromotionSpec(_Spec):
@@ -274,7 +276,11 @@ def _lock(spec: _LockSpec) -> Lock:
         },
         dict(spec.inputs),
         {key: constraints(key, body) for key, body in bodies.items() if body.constraints},
-        {ref: LockedModel(m.vendor, m.retires) for ref, m in spec.models.items()},
+        {
+            ref: LockedModel(m.vendor, m.retires.isoformat() if m.retires else None)
+            for ref, m in spec.models.items()
+        },
         spec.promotion.from_ if spec.promotion else None,
         spec.rendered,
+        spec.version,
     )

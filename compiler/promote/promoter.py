@@ -20,6 +20,7 @@ from ..load.catalog import Offer
 from ..load.project import Environment, Project
 from ..output.lockfile import Lock
 from ..resolve.constraints import Merged, merge, monthly_cost, problems
+from ..resolve.fallbacks import diversity_key
 from ..resolve.resolver import (
     DEFAULT_SLOTS,
     SLOTS,
@@ -135,9 +136,28 @@ class _Checker:
             else:
                 refs.append(mapped)
         offers = self._offers(key, tuple(refs), merged, span) if merged else []
+        if merged is not None and len(offers) == len(source_refs):
+            self._diversity(key, offers, merged, span)
         if subject is not None and offers and len(offers) == len(source_refs):
             self._pin_and_budget(subject, refs[0], offers[0])
         return tuple(refs)
+
+    def _diversity(self, key: str, offers: list[Offer], merged: Merged, span: Span | None) -> None:
+        """Mapping onto fewer provider accounts can make two members one offer, or break the
+        chain's diversity: the chain would not be what the policy asks for."""
+        seen: dict[str, str] = {}
+        for offer in offers:
+            group = diversity_key(offer, merged.diversity)
+            if offer.ref in seen.values() or group in seen:
+                other = seen.get(group, offer.ref)
+                why = (
+                    f"it would be in the chain twice (as {other})"
+                    if offer.ref == other
+                    else f"diversity '{merged.diversity}': same "
+                    f"{merged.diversity.partition('+')[0]} as {other}"
+                )
+                self.misfit(key, offer.ref, why, span)
+            seen.setdefault(group, offer.ref)
 
     def _constraints(self, key: str) -> tuple[Span | None, Merged | None, Subject | None]:
         """Where the chain's policy is written, its merged constraints, and the agent's
@@ -190,7 +210,7 @@ class _Checker:
     def misfit(
         self, key: str, ref: str, reason: str, span: Span | None, merged: Merged | None = None
     ) -> None:
-        notes = [f"note: {line}" for line in merged.describe()] if merged else []
+        notes = [f"note: {text}" for _, text in merged.describe()] if merged else []
         self.reasons.setdefault(key, []).append(f"{ref}: {reason}")
         message = (
             f"promoted {ref} for {_label(key)} does not fit environment "

@@ -94,17 +94,26 @@ def _subject(project: Project, env: Environment, key: str) -> Subject:
     return Subject(key, label, None, ())
 
 
+def dropped_offers(env: Environment, lock: Lock, config: Any) -> dict[str, Offer]:
+    """Offers, rebuilt from the committed `config`, of every model `lock` runs that `env`'s
+    catalogs no longer have."""
+    entries = config_models(config)
+    as_of = max(env.catalog.dates, default=date.min)
+    return {
+        ref: _offer_from_entry(ref, entries.get(ref, {}), lock, as_of)
+        for refs in lock.chains.values()
+        for ref in refs
+        if ref not in env.catalog.by_ref
+    }
+
+
 def running_resolution(project: Project, env: Environment, lock: Lock, config: Any) -> Resolution:
     """The chains `env` runs, as its committed `lock` records them, with offers from its
     catalogs where they still exist and from the committed `config` where they do not."""
-    entries = config_models(config)
-    as_of = max(env.catalog.dates, default=date.min)
+    dropped = dropped_offers(env, lock, config)
 
     def offer(ref: str) -> Offer:
-        found = env.catalog.by_ref.get(ref)
-        if found is not None:
-            return found
-        return _offer_from_entry(ref, entries.get(ref, {}), lock, as_of)
+        return env.catalog.by_ref.get(ref) or dropped[ref]
 
     results: dict[str, ChainResult] = {}
     for key, refs in lock.chains.items():

@@ -7,7 +7,7 @@ quadratic in agents or offers.
 """
 
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -114,10 +114,19 @@ def _constraint_values(layer: Constraints) -> tuple[Any, ...]:
 class _EnvResolver:
     """Resolves subjects of one environment, sharing rankings between equal constraint sets."""
 
-    def __init__(self, project: Project, env: Environment, locked: Mapping[str, tuple[str, ...]]):
+    def __init__(
+        self,
+        project: Project,
+        env: Environment,
+        locked: Mapping[str, tuple[str, ...]],
+        kept: tuple[Collection[str], Mapping[str, Offer]] | None = None,
+    ):
         self.project = project
         self.env = env
         self.locked = locked
+        # in a promotion: chains the target keeps as it runs them (not checked), and the
+        # offers of models its catalogs no longer have
+        self.kept_keys, self.known_offers = kept or ((), {})
         self.offers = env.catalog.for_providers(p.id for p in env.providers)
         self.offer_by_ref = {o.ref: o for o in self.offers}
         self.rankings: dict[tuple[Any, ...], Ranking] = {}
@@ -351,8 +360,11 @@ class _EnvResolver:
             )
             return None
         chain = []
+        kept = subject.key in self.kept_keys
         for ref in locked:
             offer = ranking.by_ref.get(ref)
+            if offer is None and kept:  # as the target runs it; the pending report says why
+                offer = self.env.catalog.by_ref.get(ref) or self.known_offers.get(ref)
             if offer is None:
                 self.problems.append(self._lock_misfit(subject, merged, ref))
                 return None
@@ -420,7 +432,10 @@ def _aliases(tiers: Mapping[str, ChainResult]) -> dict[str, str]:
 
 
 def resolve(
-    project: Project, env: Environment, locked: Mapping[str, tuple[str, ...]] | None = None
+    project: Project,
+    env: Environment,
+    locked: Mapping[str, tuple[str, ...]] | None = None,
+    kept: tuple[Collection[str], Mapping[str, Offer]] | None = None,
 ) -> Resolution:
     """Resolve every chain of `env`.
 
@@ -429,11 +444,14 @@ def resolve(
         env: one of `project.environments`.
         locked: chains from the lock file, keyed like `ChainResult.subject.key`; each locked
             choice is kept while it still satisfies the policy (pass {} to re-resolve all).
+        kept: in a promoted environment, the keys whose locked chains are kept as they run
+            (not checked against the policy: they were not promoted now) and offers for
+            models its catalogs no longer have.
 
     Raises:
         CompileError: every unsatisfiable agent, pin or budget of the environment.
     """
-    resolver = _EnvResolver(project, env, locked or {})
+    resolver = _EnvResolver(project, env, locked or {}, kept)
     agents: dict[str, ChainResult] = {}
     for agent_id in env.agent_ids:
         agent = project.agents[agent_id]
