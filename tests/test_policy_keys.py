@@ -365,9 +365,13 @@ def test_promotion_carries_the_utility_model_onto_the_targets_account(
 ) -> None:
     from tests.test_promote import promote, two_env_files
 
-    files = two_env_files("promote_from: staging\nutility_tier: fast\n")
+    files = two_env_files("promote_from: staging\nutility_tier: fast\npdf_tier: fast\n")
     staging = "policies/environments/staging.yaml"
-    files[staging] += "utility_tier: fast\n"
+    files[staging] += "utility_tier: fast\npdf_tier: fast\n"
+    catalog = json.loads(files["policies/catalogs/c.json"])
+    for item in catalog["offers"]:
+        item["capabilities"]["pdf"] = True
+    files["policies/catalogs/c.json"] = json.dumps(catalog)
     root = make_project(files)
     assert cli("compile", "--root", str(root), "--env", "staging").exit_code == 0
     assert _defaults(root, "staging")["utilityModel"].startswith("q/")
@@ -377,6 +381,22 @@ def test_promotion_carries_the_utility_model_onto_the_targets_account(
     assert utility == "p/" + _defaults(root, "staging")["utilityModel"].removeprefix("q/")
     lock = json.loads((root / "rendered/prod/clawpolicy.lock.json").read_text())
     assert lock["defaults"]["utilityModel"]["primary"] == utility
+    assert _defaults(root, "prod")["pdfModel"]["primary"].startswith("p/")
+    # the promoted files are what prod runs: compile reads them back without complaint
+    compiled = cli("compile", "--root", str(root), "--check")
+    assert compiled.exit_code == 0, compiled.stderr
+    assert "PC307" not in compiled.stderr and "behind" not in compiled.stderr
+
+
+def test_an_undeclared_utility_model_ref_is_caught(make_project: Build) -> None:
+    from compiler.output import conformance
+
+    root = make_project(repo_files([o("p", "x/a")], tier="fallbacks: 0", env="utility_tier: t"))
+    compile_repo(root, write=True)
+    config = json.loads((root / "rendered/e/openclaw.json").read_text())
+    config["agents"]["defaults"]["utilityModel"] = "p/x/nope"
+    [problem] = conformance.check(json.dumps(config), "rendered/e/openclaw.json")
+    assert problem.code == "PC304" and "agents.defaults.utilityModel" in problem.message
 
 
 def test_explain_names_where_each_new_key_came_from(

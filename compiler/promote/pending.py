@@ -29,6 +29,8 @@ _CHAIN_PATHS = (
     ("agents", "entries"),
     ("agents", "defaults", "model"),
     ("agents", "defaults", "imageModel"),
+    ("agents", "defaults", "utilityModel"),
+    ("agents", "defaults", "pdfModel"),
     ("agents", "defaults", "models"),
     ("agents", "defaults", "modelPolicy"),
 )
