@@ -7,6 +7,7 @@ what it runs (checked by `compiler.promote.state`: a hand edit is PC307), and wh
 promotion would change is computed and reported as pending, never as an error.
 """
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -18,10 +19,10 @@ from .load.project import Environment, Project
 from .output import lockfile, writer
 from .output.environment import render_env
 from .output.writer import OutputFile, WriteReport, config_path, lock_path
-from .promote import pendingreport, state
+from .promote import pendingreport, promoter, state
 from .promote.pending import PendingPromotion, Side
 from .promote.running import running_resolution
-from .resolve.resolver import Resolution
+from .resolve.resolver import REPLACED, WOULD_BE_REPLACED, Resolution
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,8 @@ def compile_project(options: CompileOptions) -> CompileResult:
                 state = _promoted_env(project, env, root, sources)
                 resolution, outputs, pending[env.name] = state
                 waiting.extend(pendingreport.diagnostics(pending[env.name]))
+                if resolution is not None and env in selected:  # live, not pending
+                    found.extend(promoter.over_budget(project, resolution))
         except CompileError as exc:
             found.extend(exc.diagnostics if env in selected else ())
             continue
@@ -170,6 +173,8 @@ def compile_project(options: CompileOptions) -> CompileResult:
     pending = {name: pending[name] for name in project.environments if name in pending}
     found.extend(_stale_outputs(project, root))
     found = dedupe(found)
+    if options.check or not options.write:
+        found = [_as_dry_run(d) for d in found]
     if options.strict:
         found = [_as_error(d) for d in found]
     raise_if_errors(found)
@@ -222,6 +227,13 @@ def _promoted_env(
 
 def dedupe(items: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(dict.fromkeys(items), key=Diagnostic.sort_key)
+
+
+def _as_dry_run(diag: Diagnostic) -> Diagnostic:
+    """Nothing is written: a replaced locked choice *would be* replaced."""
+    if diag.code != "PC207":
+        return diag
+    return dataclasses.replace(diag, message=diag.message.replace(REPLACED, WOULD_BE_REPLACED))
 
 
 def _as_error(diag: Diagnostic) -> Diagnostic:

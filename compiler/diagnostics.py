@@ -125,8 +125,8 @@ CODES: dict[str, Code] = {
     ),
     "PC104": Code(
         "unknown tier",
-        "An agent, an environment's `default_tier`/`image_tier` or a tier override names a "
-        "tier that `policies/tiers.yaml` does not define.",
+        "An agent, an environment's `default_tier`/`image_tier`/`utility_tier`/`pdf_tier` or "
+        "a tier override names a tier that `policies/tiers.yaml` does not define.",
         "Use one of the tiers listed in the note, or define the tier.",
     ),
     "PC105": Code(
@@ -213,6 +213,42 @@ CODES: dict[str, Code] = {
         "Environments promote from each other in a circle, so none of them ever resolves.",
         "Let one environment of the cycle resolve on its own (remove its `promote_from`).",
     ),
+    "PC119": Code(
+        "agent override does not apply",
+        "An environment's `agents:` names an agent that no team defines (an error, with a "
+        "did-you-mean), or one the environment does not deploy through `teams:` (a warning: "
+        "the override would do nothing).",
+        "Use the agent id the hint suggests, or deploy the agent's team in the environment.",
+    ),
+    "PC120": Code(
+        "provider account without offers",
+        "A provider account of the environment has no offer in any catalog it lists (often an "
+        "account named differently from the catalog's provider, like `onerouter` for "
+        "`infron`): no chain can use it, and every chain would quietly move to another "
+        "account. A warning in a promoted environment, whose chains change only by promotion.",
+        "Name the account after the catalog's provider (the hint names it), or import the "
+        "catalog with `--provider <account>`.",
+    ),
+    "PC121": Code(
+        "catalog provider not declared",
+        "A catalog the environment lists offers models of a provider the environment does not "
+        "declare: those offers are never candidates (often a forgotten provider block).",
+        "Declare the account under `providers:`, or list a catalog of the providers you use.",
+    ),
+    "PC122": Code(
+        "glob or vendor matches no offer",
+        "A `prefer` / `avoid` glob or a `vendors` name matches no offer of the catalogs it "
+        "meets, so it does nothing: globs are case-sensitive and match `vendor/model` or "
+        "`provider/vendor/model`. Reported on every run.",
+        "Use the glob or name the hint suggests (a missing vendor prefix, the case); the note "
+        "shows real ids.",
+    ),
+    "PC123": Code(
+        "tier defined but never used",
+        "A tier that nothing names while a close, undefined name is used: the tier was most "
+        "likely renamed in tiers.yaml (the uses are PC104 errors).",
+        "Rename the tier back, or rename every use.",
+    ),
     "PC201": Code(
         "no candidate satisfies the constraints",
         "No catalog offer of the environment's providers meets every merged constraint of the "
@@ -279,6 +315,26 @@ CODES: dict[str, Code] = {
         "A promoted environment runs a model that its catalogs no longer offer, or that "
         "retires soon (a warning: it keeps running it until the next promotion).",
         "Let the source environment move off the model, then promote.",
+    ),
+    "PC211": Code(
+        "chosen model retires soon",
+        "A chosen model (a pin too) retires within the environment's `retire_warning_days` "
+        "(default 30) of the catalog's date; it would be locked in without a word.",
+        "Avoid it or pin another model, or refresh the catalog and `compile --upgrade` once a "
+        "successor is listed; `retire_warning_days` sets the window.",
+    ),
+    "PC212": Code(
+        "chain stays on one provider account",
+        "`diversity: vendor+provider` asks for a chain on two provider accounts, but no "
+        "candidate of another vendor on another account satisfies the constraints.",
+        "Loosen the constraints, or list a catalog with offers of the other account.",
+    ),
+    "PC213": Code(
+        "chosen model was released days ago",
+        "A chosen model was released fewer than 7 days before the catalog's date and no "
+        "`min_age_days` applies (`sort: newest` picks a model released that very day).",
+        "Set `min_age_days` (like 14) so new models soak first, or `min_age_days: 0` to accept "
+        "them.",
     ),
     "PC301": Code(
         "template syntax error",
@@ -354,6 +410,13 @@ CODES: dict[str, Code] = {
         "Downloading a catalog failed (HTTP status, timeout, a body that is not JSON, "
         "endless pagination) after the retries.",
         "Check the URL and the network, and try again; `catalog import` works on a saved file.",
+    ),
+    "PC503": Code(
+        "catalog import yields no offers",
+        "`catalog import` or `fetch` produced no offer at all (a file of another shape, a "
+        "filter that keeps nothing); nothing is written, since an empty snapshot compiles "
+        "into agents with no model.",
+        "Check `--format` (and `--only-provider`); the notes count the entries skipped.",
     ),
     "PC601": Code(
         "init target not empty, or a file exists",

@@ -14,6 +14,7 @@ from .load.catalog import Offer
 from .load.loader import load_project
 from .load.project import Project
 from .resolve.constraints import Source, provenance
+from .resolve.modelage import retirement, retires_within
 from .resolve.resolver import SubjectReport, agent_subject, resolve_subject
 
 
@@ -26,6 +27,7 @@ class Explanation:
     report: SubjectReport | None  # None: the agent has no tier in this environment
     promoted_from: str | None = None  # the environment runs what was promoted from it
     running: tuple[str, ...] = ()  # in a promoted environment: the chain its lock records
+    retire_warning_days: int = 30  # the environment's window for "retires soon"
 
 
 def explain(root: Path, agent_id: str, envs: tuple[str, ...] = ()) -> tuple[Explanation, ...]:
@@ -60,14 +62,15 @@ def _explain_env(project: Project, root: Path, agent_id: str, env_name: str) -> 
     agent = project.agents[agent_id]
     subject = agent_subject(project, env, agent)
     tier = agent.spec.tier or env.spec.default_tier
+    source, days = env.spec.promote_from, env.spec.retire_warning_days
     if subject is None:
-        return Explanation(agent_id, agent.team, tier, env_name, None, env.spec.promote_from)
+        return Explanation(agent_id, agent.team, tier, env_name, None, source, (), days)
     lock = api.read_lock(root, env_name)
     report = resolve_subject(
         project, env, subject, api.locked_chains(lock, env, api.CompileOptions())
     )
-    running = lock.chains.get(agent_id, ()) if env.spec.promote_from else ()
-    return Explanation(agent_id, agent.team, tier, env_name, report, env.spec.promote_from, running)
+    running = lock.chains.get(agent_id, ()) if source else ()
+    return Explanation(agent_id, agent.team, tier, env_name, report, source, running, days)
 
 
 def _price(offer: Offer, key: str) -> str:
@@ -77,9 +80,11 @@ def _price(offer: Offer, key: str) -> str:
 
 def _offer_line(offer: Offer) -> str:
     context = f"{offer.context_window:,}" if offer.context_window else "?"
+    retires = retirement(offer)
     return (
         f"{offer.ref}  in {_price(offer, 'input')} out {_price(offer, 'output')} USD/1M, "
         f"context {context}, vendor {offer.vendor}"
+        + (f", retires {retires.isoformat()}" if retires else "")
     )
 
 
@@ -97,6 +102,8 @@ def _constraint_values(report: SubjectReport) -> dict[str, Any]:
         "fallbacks": merged.fallbacks,
         "diversity": merged.diversity,
         "thinking": merged.thinking,
+        "vendors": None if merged.vendors is None else list(merged.vendors),
+        "min_age_days": merged.min_age_days,
     }
 
 
@@ -125,12 +132,15 @@ def format_text(explanations: tuple[Explanation, ...]) -> str:
 
 def _why_chosen(item: Explanation, report: SubjectReport, index: int, offer: Offer) -> str:
     if item.promoted_from is not None:
-        return f"  [promoted from {item.promoted_from}]"
-    if index == 0 and report.subject.pin is not None:
-        return f"  [pinned at {report.subject.pin_span}]"
-    if report.result is not None and offer.ref in report.result.kept_from_lock:
-        return "  [kept from lock]"
-    return ""
+        why = f"  [promoted from {item.promoted_from}]"
+    elif index == 0 and report.subject.pin is not None:
+        why = f"  [pinned at {report.subject.pin_span}]"
+    elif report.result is not None and offer.ref in report.result.kept_from_lock:
+        why = "  [kept from lock]"
+    else:
+        why = ""
+    soon = retires_within(offer, item.retire_warning_days)
+    return why + (f"  [! {soon}]" if soon else "")
 
 
 def _format_one(item: Explanation) -> str:
@@ -206,6 +216,11 @@ def _environment_json(item: Explanation) -> dict[str, Any]:
     }
     if result is not None:
         body["chain"] = chain_json(result.refs, result.cost)
+        body["retiring"] = {
+            o.ref: soon
+            for o in result.chain
+            if (soon := retires_within(o, item.retire_warning_days))
+        }
     else:  # a promoted chain that no longer fits is still what the environment runs
         body["chain"] = chain_json(item.running, None) if item.running else None
     body["candidates"] = [_offer_json(o) for o in report.ranking.candidates]

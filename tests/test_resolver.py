@@ -40,11 +40,16 @@ def repo_files(
     agent: str = "",
     env: str = "",
     agents: str | None = None,
-    providers: Sequence[str] = ("p", "q"),
+    providers: Sequence[str] | None = None,
     date: str = "2026-11-20",
     env_name: str = "e",
 ) -> dict[str, str]:
-    """The files of a small repo; `tier`, `agent` and `env` are YAML lines added to each block."""
+    """The files of a small repo; `tier`, `agent` and `env` are YAML lines added to each block.
+    The environment declares `providers` (default: p and q, each where an offer is on it: an
+    account without offers is an error)."""
+    if providers is None:
+        offered = {item["provider"] for item in offers}
+        providers = [name for name in PROVIDERS if name in offered] or ["p"]
     agents_text = agents if agents is not None else "  a:\n    tier: t\n" + _indent(agent, 4)
     return {
         TIERS: "version: 1\ntiers:\n  t:\n    description: the tier\n" + _indent(tier, 4),
@@ -806,7 +811,7 @@ def test_promote_from_uses_the_lock_and_never_resolves(make_project: Callable[..
 def _two_catalogs(
     make_project: Callable[..., Path], second: list[dict[str, Any]]
 ) -> tuple[tuple[api.CompileResult | None, list[Diagnostic]], dict[str, str]]:
-    files = repo_files([], tier="fallbacks: 1")
+    files = repo_files([], tier="fallbacks: 1", providers=("p", "q"))
     files[ENV] = files[ENV].replace(
         "catalogs: [catalogs/c.json]", "catalogs:\n  - catalogs/a.json\n  - catalogs/b.json"
     )

@@ -70,6 +70,8 @@ def _summary(result: "api.CompileResult", check: bool) -> str:
         f"{len(report.changed)} file(s) {'out of date' if check else 'changed'}, "
         f"{len(report.unchanged)} unchanged"
     )
+    if check and report.changed:
+        lines.append("to update them: run clawpolicy compile, then commit rendered/")
     return "\n".join(lines)
 
 

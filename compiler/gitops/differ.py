@@ -21,7 +21,7 @@ from deepdiff.helper import CannotCompare
 from ..diagnostics import CompileError, Span, error
 from ..output import lockfile
 from ..output.writer import CONFIG_NAME, LOCK_NAME
-from ..resolve.resolver import DEFAULT_KEY, IMAGE_KEY
+from ..resolve.resolver import DEFAULT_SLOTS
 from . import causes
 from .causes import NewSide
 from .diffreport import (
@@ -217,13 +217,13 @@ def _model_refs(model: Any) -> tuple[str, ...]:
 
 
 def _entries(config: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
-    """Agent entries by id, plus `@default` / `@image` holding the default models."""
+    """Agent entries by id, plus `@default`, `@image`, ... holding the default models."""
     agents = (config or {}).get("agents") or {}
     defaults = agents.get("defaults") or {}
     found: dict[str, Mapping[str, Any]] = {
-        key: {"model": defaults[name]}
-        for name, key in (("model", DEFAULT_KEY), ("imageModel", IMAGE_KEY))
-        if name in defaults
+        slot.key: {"model": defaults[slot.config_key]}
+        for slot in DEFAULT_SLOTS
+        if slot.config_key in defaults
     }
     for agent_id, entry in (agents.get("entries") or {}).items():
         if isinstance(entry, dict):

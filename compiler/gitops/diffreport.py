@@ -15,12 +15,12 @@ from ..output.writer import CONFIG_NAME
 from ..promote.pending import PendingPromotion
 from ..promote.pendingreport import format_text as pending_text
 from ..promote.pendingreport import to_json as pending_json
-from ..resolve.resolver import DEFAULT_KEY, IMAGE_KEY
+from ..resolve.resolver import DEFAULT_SLOTS
 
 MARKDOWN_LIMIT = 65_000
 MARKER = "<!-- clawpolicy-diff -->"
 MERMAID_CHAINS = 20
-LABELS = {DEFAULT_KEY: "(default model)", IMAGE_KEY: "(image model)"}
+LABELS = {slot.key: f"({slot.label})" for slot in DEFAULT_SLOTS}
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from .. import OPENCLAW_VERSION, OPENCLAW_VERSIONS
-from ..diagnostics import CompileError, Diagnostic, Span, error, raise_if_errors, warning
+from ..diagnostics import (
+    CompileError,
+    Diagnostic,
+    Severity,
+    Span,
+    error,
+    raise_if_errors,
+    warning,
+)
 from .catalogloader import load_catalogs
+from .envagents import agent_overrides
 from .filereader import FileReader, LoadedFile
+from .guardrails import check_project
 from .project import Agent, Constraints, Environment, Project, Provider, Tier
 from .spec import (
     AGENT_ID_RE,
@@ -197,8 +207,11 @@ def load_project(root: Path) -> Project:
     _check_promotion_cycles(reader, envs)
     envs = _inherit_catalogs(envs)
     _check_pin_providers(reader, agents, envs)
+    for finding in check_project(tiers, agents, envs):
+        (reader.problems if finding.severity is Severity.ERROR else warnings).append(finding)
     templates = _load_templates(reader, root / "templates")
-    raise_if_errors(reader.problems)
+    # an unused tier is shown with the errors too: it is how a tier renamed in tiers.yaml shows
+    raise_if_errors([*reader.problems, *(w for w in warnings if w.code == "PC123")])
     return Project(
         str(root),
         tiers,
@@ -336,7 +349,7 @@ def _make_environment(
     spans = _key_spans(smap, (), type(spec).model_fields)
     span = spans.get("environment", Span(loaded.path, 1, 1))
     before = len(reader.problems)
-    for key in ("default_tier", "image_tier"):
+    for key in ("default_tier", "image_tier", "utility_tier", "pdf_tier"):
         _check_tier_ref(reader, tiers, getattr(spec, key), spans.get(key))
     _check_openclaw_version(reader, spec.openclaw_version, spans.get("openclaw_version"))
     overrides = {}
@@ -362,6 +375,7 @@ def _make_environment(
             error("PC108", "an environment cannot promote from itself", spans.get("promote_from"))
         )
     agent_ids = _deployed_agents(spec, smap, agents, teams, warnings)
+    overrides_of_agents, agent_ids = agent_overrides(reader, loaded, agents, agent_ids)
     if not agent_ids and reader.agents_complete:
         reader.problems.append(
             error(
@@ -421,6 +435,7 @@ def _make_environment(
         catalog,
         catalog_paths,
         agent_ids,
+        overrides_of_agents,
     )
 
 
@@ -491,11 +506,15 @@ def _deployed_agents(
 ) -> tuple[str, ...]:
     for index, pattern in enumerate(spec.teams):
         if not fnmatch.filter(sorted(teams), pattern):
+            close = difflib.get_close_matches(pattern, sorted(teams), n=1, cutoff=0.5)
+            close = [t for t in sorted(teams) if t.lower() == pattern.lower()] or close
             warnings.append(
                 warning(
                     "PC113",
                     f"teams pattern '{pattern}' matches no team",
                     smap.values.get(("teams", index)),
+                    *([f"hint: did you mean '{close[0]}'?"] if close else []),
+                    f"note: teams: {_some(sorted(teams)) or '(none)'}",
                 )
             )
     return tuple(

@@ -37,7 +37,7 @@ def iter_refs(config: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(json path, model ref) for every primary, fallback, image model, alias and allow entry."""
     agents = config.get("agents") or {}
     defaults = agents.get("defaults") or {}
-    for key in ("model", "imageModel", "pdfModel"):
+    for key in ("model", "imageModel", "utilityModel", "pdfModel"):
         if key in defaults:
             yield from _chain_refs(f"agents.defaults.{key}", defaults[key])
     for ref in defaults.get("models") or {}:

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 from .. import jsontext
 from ..diagnostics import CompileError, Span, error
 from ..load.catalog import Offer, json_ready
-from ..resolve.resolver import DEFAULT_KEY, IMAGE_KEY, TIER_KEY_PREFIX, ChainResult, Resolution
+from ..resolve.resolver import DEFAULT_SLOTS, TIER_KEY_PREFIX, ChainResult, Resolution
 
 LOCK_VERSION = 2
 
@@ -78,6 +78,8 @@ def constraint_values(result: ChainResult) -> dict[str, Any]:
     values |= {"max_price": ceiling} if ceiling else {}
     values |= {"prefer": list(merged.prefer)} if merged.prefer else {}
     values |= {"avoid": list(merged.avoid)} if merged.avoid else {}
+    values |= {"vendors": list(merged.vendors)} if merged.vendors is not None else {}
+    values |= {"min_age_days": merged.min_age_days} if merged.min_age_days is not None else {}
     values |= {"sort": merged.sort, "fallbacks": merged.fallbacks, "diversity": merged.diversity}
     values |= {"thinking": merged.thinking} if merged.thinking else {}
     values |= {"pin": subject.pin} if subject.pin else {}
@@ -122,11 +124,11 @@ def build(
         promoted_from: the source environment, when `promote` writes the lock.
     """
     tier_values = {name: constraint_values(r) for name, r in resolution.tiers.items()}
-    defaults = {}
-    if resolution.default_model is not None:
-        defaults["model"] = _chain(resolution.default_model, tier_values)
-    if resolution.image_model is not None:
-        defaults["imageModel"] = _chain(resolution.image_model, tier_values)
+    defaults = {
+        slot.config_key: _chain(resolution.defaults[slot.key], tier_values)
+        for slot in DEFAULT_SLOTS
+        if slot.key in resolution.defaults
+    }
     offers = {o.ref: o for result in resolution.chains() for o in result.chain}
     document: dict[str, Any] = {
         "version": LOCK_VERSION,
@@ -185,6 +187,8 @@ class _ChainSpec(_Spec):
 class _DefaultsSpec(_Spec):
     model: _ChainSpec | None = None
     imageModel: _ChainSpec | None = None
+    utilityModel: _ChainSpec | None = None
+    pdfModel: _ChainSpec | None = None
 
 
 class _ModelSpec(_Spec):
@@ -249,9 +253,10 @@ def parse(text: str, path: str, environment: str | None = None) -> Lock:
 
 def _lock(spec: _LockSpec) -> Lock:
     bodies: dict[str, _ChainSpec] = {}
-    for key, body in ((DEFAULT_KEY, spec.defaults.model), (IMAGE_KEY, spec.defaults.imageModel)):
+    for slot in DEFAULT_SLOTS:
+        body = getattr(spec.defaults, slot.config_key)
         if body is not None:
-            bodies[key] = body
+            bodies[slot.key] = body
     bodies |= {TIER_KEY_PREFIX + tier: body for tier, body in spec.tiers.items()}
     bodies |= spec.agents
     tiers = {name: body.constraints for name, body in spec.tiers.items()}

@@ -12,16 +12,15 @@ reports it as warnings that `--strict` leaves as warnings, `diff` as a section o
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from ..diagnostics import Diagnostic, Span
 from ..load.project import Environment
 from ..output.lockfile import Lock
+from ..resolve.modelage import retires_within
 from ..resolve.resolver import Resolution
 
-RETIRE_WARNING_DAYS = 30
 SHOWN = 8
 # the parts of openclaw.json the chains decide (agent entries are compared per agent);
 # everything else is a "setting"
@@ -30,6 +29,8 @@ _CHAIN_PATHS = (
     ("agents", "entries"),
     ("agents", "defaults", "model"),
     ("agents", "defaults", "imageModel"),
+    ("agents", "defaults", "utilityModel"),
+    ("agents", "defaults", "pdfModel"),
     ("agents", "defaults", "models"),
     ("agents", "defaults", "modelPolicy"),
 )
@@ -154,11 +155,9 @@ def setting_changes(old: Any, new: Any, path: tuple[str, ...] = (), depth: int =
     return found
 
 
-def alerts(
-    env: Environment, lock: Lock, warn_days: int = RETIRE_WARNING_DAYS
-) -> list[CatalogAlert]:
+def alerts(env: Environment, lock: Lock) -> list[CatalogAlert]:
     """Models `lock` runs that `env`'s catalogs no longer offer, retired, or retire within
-    `warn_days` of the catalogs' date."""
+    the environment's `retire_warning_days` of the catalogs' date."""
     users: dict[str, list[str]] = {}
     for key, refs in lock.chains.items():
         for ref in refs:
@@ -169,20 +168,11 @@ def alerts(
         offer = env.catalog.by_ref.get(ref)
         what = "no longer offered by its catalogs" if offer is None else offer.retired_reason()
         if offer is not None and what is None and today is not None:
-            what = _retires_soon(offer.deprecation_date, offer.expiry_date, today, warn_days)
+            what = retires_within(offer, env.spec.retire_warning_days, today)
         if what:
             keys = sorted(agents, key=lambda k: (k.startswith("@"), k))  # agents first
             found.append(CatalogAlert(ref, tuple(keys), what))
     return found
-
-
-def _retires_soon(
-    deprecation: date | None, expiry: date | None, today: date, warn_days: int
-) -> str | None:
-    dates = [d for d in (deprecation, expiry) if d is not None]
-    if not dates or (min(dates) - today).days > warn_days:
-        return None
-    return f"retires on {min(dates).isoformat()} (in {(min(dates) - today).days} days)"
 
 
 def new_vendors(running: Lock, upcoming: Resolution) -> list[tuple[str, tuple[str, ...]]]:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..diagnostics import Diagnostic, Severity, warning
-from ..resolve.resolver import DEFAULT_KEY, IMAGE_KEY, TIER_KEY_PREFIX
+from ..resolve.resolver import SLOTS, TIER_KEY_PREFIX
 from .pending import AgentMove, CatalogAlert, PendingPromotion
 
 SHOWN = 8
@@ -17,10 +17,8 @@ MARKDOWN_LIMIT = 65_000
 
 def label(key: str) -> str:
     """`default model`, `image model`, `tier fast` or the agent id."""
-    if key == DEFAULT_KEY:
-        return "default model"
-    if key == IMAGE_KEY:
-        return "image model"
+    if key in SLOTS:
+        return SLOTS[key].label
     if key.startswith(TIER_KEY_PREFIX):
         return f"tier {key.removeprefix(TIER_KEY_PREFIX)}"
     return key

@@ -19,8 +19,7 @@ from ..output.lockfile import Lock
 from ..resolve.constraints import Merged, merge
 from ..resolve.ranking import Ranking
 from ..resolve.resolver import (
-    DEFAULT_KEY,
-    IMAGE_KEY,
+    SLOTS,
     TIER_KEY_PREFIX,
     ChainResult,
     Resolution,
@@ -128,6 +127,5 @@ def running_resolution(project: Project, env: Environment, lock: Lock, config: A
         k.removeprefix(TIER_KEY_PREFIX): v for k, v in results.items() if k.startswith("@tier:")
     }
     total = sum((r.cost for r in agents.values() if r.cost is not None), Decimal(0))
-    return Resolution(
-        env, agents, results.get(DEFAULT_KEY), results.get(IMAGE_KEY), tiers, {}, total
-    )
+    defaults = {key: result for key, result in results.items() if key in SLOTS}
+    return Resolution(env, agents, defaults, tiers, {}, total)

@@ -19,7 +19,7 @@ from ..output import conformance, lockfile
 from ..output.environment import render_env
 from ..output.lockfile import Lock
 from ..output.writer import config_path, lock_path
-from ..resolve.resolver import DEFAULT_KEY, IMAGE_KEY
+from ..resolve.resolver import DEFAULT_SLOTS, SLOTS
 from . import pending as pending_mod
 from . import promoter, running
 from .pending import PendingPromotion, Side
@@ -32,6 +32,8 @@ def _edited(env: Environment, message: str, where: str, *notes: str) -> CompileE
 
 
 def _model(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, str):  # a single ref (agents.defaults.utilityModel)
+        return (value,)
     if not isinstance(value, dict):
         return None
     fallbacks = value.get("fallbacks", [])
@@ -47,9 +49,9 @@ def config_chains(config: Any) -> dict[str, tuple[str, ...] | None]:
     defaults = agents["defaults"] if isinstance(agents.get("defaults"), dict) else {}
     entries = agents["entries"] if isinstance(agents.get("entries"), dict) else {}
     found = {
-        key: _model(defaults[name])
-        for name, key in (("model", DEFAULT_KEY), ("imageModel", IMAGE_KEY))
-        if name in defaults
+        slot.key: _model(defaults[slot.config_key])
+        for slot in DEFAULT_SLOTS
+        if slot.config_key in defaults
     }
     found |= {
         str(agent): _model(entry.get("model") if isinstance(entry, dict) else None)
@@ -102,7 +104,7 @@ def _moves_without_render(
     running_side: Side, plan: promoter.Promotion, target: Environment, misfit: Mapping[str, str]
 ) -> list[pending_mod.AgentMove]:
     """The chain moves of a promotion that cannot be rendered now (costs unknown)."""
-    deployed = {*target.agent_ids, DEFAULT_KEY, IMAGE_KEY}
+    deployed = {*target.agent_ids, *SLOTS}
     chains = {k: v for k, v in plan.chains.items() if k in deployed or k.startswith("@tier:")}
     upcoming = Side(Lock(target.name, chains, {}, {}), running_side.config)
     return pending_mod.agent_moves(running_side, upcoming, misfit)
