@@ -19,8 +19,7 @@ from ..diagnostics import Diagnostic, Span, error, raise_if_errors, warning
 from ..load.catalog import Offer
 from ..load.project import Environment, Project
 from ..output.lockfile import Lock
-from ..resolve.constraints import Merged, merge, monthly_cost, problems
-from ..resolve.fallbacks import diversity_key
+from ..resolve.constraints import Merged, diversity_key, merge, monthly_cost, problems
 from ..resolve.resolver import (
     DEFAULT_SLOTS,
     SLOTS,

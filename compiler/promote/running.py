@@ -17,7 +17,6 @@ from ..load.catalog import Offer
 from ..load.project import Environment, Project
 from ..output.lockfile import Lock
 from ..resolve.constraints import Merged, merge
-from ..resolve.ranking import Ranking
 from ..resolve.resolver import (
     SLOTS,
     TIER_KEY_PREFIX,
@@ -26,8 +25,6 @@ from ..resolve.resolver import (
     Subject,
     agent_subject,
 )
-
-_NO_RANKING = Ranking((), (), {}, {})
 
 
 def config_models(config: Any) -> dict[str, Mapping[str, Any]]:
@@ -121,7 +118,7 @@ def running_resolution(project: Project, env: Environment, lock: Lock, config: A
         merged = merge(subject.layers) if subject.layers else Merged()
         cost = Decimal(lock.costs[key]) if key in lock.costs else None
         chain = tuple(offer(ref) for ref in refs)
-        results[key] = ChainResult(subject, merged, _NO_RANKING, chain, cost, refs)
+        results[key] = ChainResult(subject, merged, chain, cost, refs)
     agents = {k: v for k, v in sorted(results.items()) if not k.startswith("@")}
     tiers = {
         k.removeprefix(TIER_KEY_PREFIX): v for k, v in results.items() if k.startswith("@tier:")
