@@ -14,7 +14,7 @@ examples than CI's default.
 import os
 import random
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -24,10 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler.diagnostics import CompileError
+from compiler.load.catalog import Offer
 from compiler.load.loader import load_project
 from compiler.load.project import Environment, Project
 from compiler.resolve.candidates import LazyCandidates
-from compiler.resolve.constraints import merge, problems
+from compiler.resolve.constraints import diversity_key, merge, problems
 from compiler.resolve.offerindex import OfferIndex
 from compiler.resolve.ranking import rank
 from compiler.resolve.resolver import Resolution, resolve
@@ -138,3 +139,13 @@ def test_lazy_candidates_are_the_ranking_in_order(seed: int) -> None:
                     assert (lazy.find(offer.ref) is not None) == (offer.ref in ranking.by_ref)
                 keys = sorted(ranking.candidates, key=lazy.rank_key)
                 assert keys == list(ranking.candidates)
+                _check_fresh(rng, lazy, ranking.candidates)
+
+
+def _check_fresh(rng: random.Random, lazy: LazyCandidates, candidates: Sequence[Offer]) -> None:
+    """`fresh` reads the candidates whose diversity key is not taken, in rank order."""
+    diversity = rng.choice(("none", "vendor", "provider", "vendor+provider"))
+    keys = sorted({diversity_key(o, diversity) for o in candidates})
+    taken = set(rng.sample(keys, rng.randrange(0, len(keys) + 1)))
+    fresh = [o for o in lazy.fresh(diversity, taken) if diversity_key(o, diversity) not in taken]
+    assert fresh == [o for o in candidates if diversity_key(o, diversity) not in taken]

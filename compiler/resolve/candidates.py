@@ -16,11 +16,12 @@ bucket or weight outside that range is sorted exactly instead.
 import heapq
 import math
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from typing import Any
 
 from ..load.catalog import Offer
-from .constraints import Merged, diversity_key, monthly_cost
+from .constraints import Merged, monthly_cost
 from .offerindex import Direction, OfferIndex, StaticGroup, is_safe
 from .ranking import Ranking, sort_value
 
@@ -56,6 +57,7 @@ class LazyCandidates:
         self._walk = self._offers()
         self._done = False
         self._count: int | None = None
+        self._by_weights = merged.sort == "price" and merged.weights != UNIFORM
 
     def __iter__(self) -> Iterator[Offer]:
         """Every candidate in rank order; each iteration starts again from the best."""
@@ -93,12 +95,7 @@ class LazyCandidates:
 
     def keys(self, diversity: str) -> frozenset[str]:
         """Every diversity key the candidates may have (those of the static group)."""
-        found = self.group.keys.get(diversity)
-        if found is None:
-            offers = self.index.offers
-            found = frozenset(diversity_key(offers[i], diversity) for i in self.group.bucket_of)
-            self.group.keys[diversity] = found
-        return found
+        return self.index.bucket_keys(self.group, None, diversity)
 
     def accounts(self) -> frozenset[tuple[str, str]]:
         """Every (provider, vendor) the candidates may have."""
@@ -108,6 +105,29 @@ class LazyCandidates:
         """The full ranking, rejections with their reasons included (error notes, explain)."""
         return self._full()
 
+    def fresh(self, diversity: str, taken: AbstractSet[str]) -> Iterator[Offer]:
+        """The candidates in rank order, passing over (mostly without reading them) those
+        whose diversity key is in `taken`, which the reader may grow while reading: a bucket
+        whose keys are all taken is skipped, and so is a run of one taken key."""
+        index, merged, keys = self.index, self.merged, self.index.keys_of(diversity)
+        for number, bucket in enumerate(self.group.buckets):
+            if not bucket or self.index.bucket_keys(self.group, number, diversity) <= taken:
+                continue
+            if self._by_weights:
+                yield from self._by_cost(number, lambda i: keys[i] in taken)
+                continue
+            order = index.sorted_bucket(self.group, number, merged)
+            runs = index.run_ends(self.group, number, merged, diversity)
+            place = 0
+            while place < len(order):
+                i = order[place]
+                if keys[i] in taken:
+                    place = runs[place]
+                    continue
+                if index.fits_ceilings(i, merged):
+                    yield index.offers[i]
+                place += 1
+
     # ------------------------------------------------------------------ walking
 
     def _offers(self) -> Iterator[Offer]:
@@ -115,15 +135,16 @@ class LazyCandidates:
         for number, bucket in enumerate(self.group.buckets):
             if not bucket:
                 continue
-            if merged.sort == "price" and merged.weights != UNIFORM:
-                yield from self._by_cost(number)
+            if self._by_weights:
+                yield from self._by_cost(number, lambda _: False)
                 continue
             for i in index.sorted_bucket(self.group, number, merged):
                 if index.fits_ceilings(i, merged):
                     yield index.offers[i]
 
-    def _by_cost(self, number: int) -> Iterator[Offer]:
-        """One bucket of a price sort with workload weights, in exact cost order."""
+    def _by_cost(self, number: int, skip: Callable[[int], bool]) -> Iterator[Offer]:
+        """One bucket of a price sort with workload weights, in exact cost order (offers for
+        which `skip` holds when they are read are left out)."""
         a, b = (float(weight) for weight in self.merged.weights)
         index, merged = self.index, self.merged
         walk = None
@@ -132,7 +153,7 @@ class LazyCandidates:
             walk = index.price_walk(self.group, number, way)
         if walk is None:  # extreme prices or weights: sort the bucket for this agent
             for i in index.ordered(self.group.buckets[number], merged):
-                if index.fits_ceilings(i, merged):
+                if not skip(i) and index.fits_ceilings(i, merged):
                     yield index.offers[i]
             return
         order, values, unpriced = walk
@@ -143,7 +164,7 @@ class LazyCandidates:
             bound = scale * value
             while heap and heap[0][3] < bound:
                 yield index.offers[heapq.heappop(heap)[4]]
-            if index.fits_ceilings(i, merged):
+            if not skip(i) and index.fits_ceilings(i, merged):
                 offer = index.offers[i]
                 cost = monthly_cost(offer, *merged.weights)
                 assert cost is not None  # the walk holds offers whose weighted prices are known
@@ -152,5 +173,5 @@ class LazyCandidates:
         while heap:
             yield index.offers[heapq.heappop(heap)[4]]
         for i in unpriced:
-            if index.fits_ceilings(i, merged):
+            if not skip(i) and index.fits_ceilings(i, merged):
                 yield index.offers[i]

@@ -45,7 +45,7 @@ def pick_fallbacks(
     refs = {primary.ref}
     groups = {diversity_key(primary, merged.diversity)}
     possible = candidates.keys(merged.diversity)
-    for offer in chain(still_valid, candidates):
+    for offer in chain(still_valid, candidates.fresh(merged.diversity, groups)):
         if len(chosen) >= merged.fallbacks or possible <= groups:
             break
         group = diversity_key(offer, merged.diversity)

@@ -4,10 +4,11 @@ building a reason per offer (Offers x provider order -> OfferIndex -> StaticGrou
 A merged constraint set splits in two. Its *static* part (requires, min_context, avoid,
 vendors, min_age_days, prefer, sort) is shared by many agents: it is answered once with bitsets
 over the offers (one per capability, vendor, glob, context and age bound) and kept as a
-`StaticGroup`: the offers that pass it, bucketed by the first `prefer` glob they match. The
-*per-agent* part (max_price ceilings, and the workload weights of a price sort) is checked
-offer by offer while a chain is picked (`compiler.resolve.candidates`). `passes` agrees with
-`constraints.problems` being empty; the reasons themselves are only built where they are shown.
+`StaticGroup`: the offers that pass it, bucketed by the first `prefer` glob they match, each
+bucket ordered once (from one order of all offers per sort, computed once). The *per-agent*
+part (max_price ceilings, and the workload weights of a price sort) is checked offer by offer
+while a chain is picked (`compiler.resolve.candidates`). `passes` agrees with
+`constraints.problems` being empty; the reasons themselves are only built where shown.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -16,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..load.catalog import Offer
-from .constraints import Merged, age_days, matches
+from .constraints import Merged, age_days, diversity_key, matches
 from .ranking import sort_value
 
 StaticKey = tuple[Any, ...]
@@ -83,10 +84,8 @@ class StaticGroup:
     mask: int
     buckets: tuple[tuple[int, ...], ...]
     bucket_of: dict[int, int] = field(compare=False)  # offer index -> bucket
-    # diversity mode -> every key the members have (a superset of any agent's candidates)
-    keys: dict[str, frozenset[str]] = field(compare=False)
     accounts: frozenset[tuple[str, str]] = field(compare=False)  # (provider, vendor) pairs
-    orders: dict[Any, Any] = field(default_factory=dict, compare=False)  # memo: bucket orders
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False)  # orders, key sets
 
 
 class OfferIndex:
@@ -105,61 +104,51 @@ class OfferIndex:
         self.input_price = [known_price(o, "input") for o in offers]
         self.output_price = [known_price(o, "output") for o in offers]
         self.provider_rank = [provider_rank(o.provider) for o in offers]
-        self._input_float = [None if p is None else float(p) for p in self.input_price]
-        self._output_float = [None if p is None else float(p) for p in self.output_price]
-        self.rank_of_provider = provider_rank
         self._usable = _bits(
             i for i, o in enumerate(offers) if o.retired_reason() is None and not o.moving_alias
         )
         self._ages = [age_days(o) for o in offers]
-        self._masks: dict[tuple[str, Any], int] = {}
+        self._memo: dict[tuple[str, Any], Any] = {}
         self._groups: dict[StaticKey, StaticGroup] = {}
 
-    # ------------------------------------------------------------------ masks, memoized
-
-    def _mask(self, kind: str, value: Any, test: Callable[[Offer, int], bool]) -> int:
-        found = self._masks.get((kind, value))
+    def _memoized(self, key: tuple[str, Any], build: Callable[[], Any]) -> Any:
+        found = self._memo.get(key)
         if found is None:
-            found = _bits(i for i, offer in enumerate(self.offers) if test(offer, i))
-            self._masks[(kind, value)] = found
+            found = self._memo[key] = build()
         return found
 
-    def _capability(self, name: str) -> int:
-        return self._mask("requires", name, lambda o, _: o.capabilities.get(name) is True)
+    # ------------------------------------------------------------------ masks
 
-    def _glob(self, pattern: str) -> int:
-        return self._mask("glob", pattern, lambda o, _: matches(pattern, o))
+    def _mask(self, kind: str, value: Any, test: Callable[[Offer, int], bool]) -> int:
+        def build() -> int:
+            return _bits(i for i, offer in enumerate(self.offers) if test(offer, i))
 
-    def _context(self, minimum: int) -> int:
-        def fits(offer: Offer, _: int) -> bool:
-            return offer.context_window is not None and offer.context_window >= minimum
-
-        return self._mask("context", minimum, fits)
-
-    def _age(self, minimum: int) -> int:
-        def old_enough(_: Offer, index: int) -> bool:
-            age = self._ages[index]
-            return age is not None and age >= minimum
-
-        return self._mask("age", minimum, old_enough)
-
-    def _vendors(self, allowed: tuple[str, ...]) -> int:
-        wanted = frozenset(allowed)
-        return self._mask("vendors", wanted, lambda o, _: o.vendor in wanted)
+        found: int = self._memoized((kind, value), build)
+        return found
 
     def _static_mask(self, merged: Merged) -> int:
         mask = self._usable
         for name in merged.requires:
             mask &= self._capability(name)
         if merged.min_context:
-            mask &= self._context(merged.min_context)
+            least = merged.min_context
+            mask &= self._mask("context", least, lambda o, _: (o.context_window or 0) >= least > 0)
         if merged.vendors is not None:
-            mask &= self._vendors(merged.vendors)
+            allowed = frozenset(merged.vendors)
+            mask &= self._mask("vendors", allowed, lambda o, _: o.vendor in allowed)
         if merged.min_age_days:
-            mask &= self._age(merged.min_age_days)
+            days = merged.min_age_days
+            ages = self._ages
+            mask &= self._mask("age", days, lambda _, i: (ages[i] or 0) >= days > 0)
         for pattern in merged.avoid:
             mask &= ~self._glob(pattern)
         return mask
+
+    def _capability(self, name: str) -> int:
+        return self._mask("requires", name, lambda o, _: o.capabilities.get(name) is True)
+
+    def _glob(self, pattern: str) -> int:
+        return self._mask("glob", pattern, lambda o, _: matches(pattern, o))
 
     # ------------------------------------------------------------------ groups
 
@@ -168,8 +157,7 @@ class OfferIndex:
         key = static_key(merged)
         found = self._groups.get(key)
         if found is None:
-            found = self._build_group(key, merged)
-            self._groups[key] = found
+            found = self._groups[key] = self._build_group(key, merged)
         return found
 
     def _build_group(self, key: StaticKey, merged: Merged) -> StaticGroup:
@@ -182,66 +170,123 @@ class OfferIndex:
             left &= ~taken
         buckets.append(tuple(members(left)))
         bucket_of = {index: number for number, bucket in enumerate(buckets) for index in bucket}
-        chosen = [self.offers[index] for index in bucket_of]
-        keys = {
-            "vendor": frozenset(o.vendor for o in chosen),
-            "provider": frozenset(o.provider for o in chosen),
-            "none": frozenset(o.ref for o in chosen),
-        }
-        accounts = frozenset((o.provider, o.vendor) for o in chosen)
-        return StaticGroup(key, mask, tuple(buckets), bucket_of, keys, accounts)
+        offers = self.offers
+        accounts = frozenset((offers[i].provider, offers[i].vendor) for i in bucket_of)
+        return StaticGroup(key, mask, tuple(buckets), bucket_of, accounts)
 
-    def sorted_bucket(self, group: StaticGroup, number: int, merged: Merged) -> tuple[int, ...]:
-        """A bucket in rank order, for the orders no agent changes (context, newest, and price
-        without a workload): sort value, then provider order, then ref, as `ranking.rank`."""
-        found: tuple[int, ...] | None = group.orders.get(number)
+    def keys_of(self, diversity: str) -> list[str]:
+        """Per offer, its diversity key (`constraints.diversity_key`)."""
+        found: list[str] = self._memoized(
+            ("keys", diversity), lambda: [diversity_key(o, diversity) for o in self.offers]
+        )
+        return found
+
+    def bucket_keys(self, group: StaticGroup, number: int | None, diversity: str) -> frozenset[str]:
+        """Every diversity key of one bucket's offers (all buckets: `number` None)."""
+        memo_key = ("keys", number, diversity)
+        found: frozenset[str] | None = group.memo.get(memo_key)
         if found is None:
-            found = self.ordered(group.buckets[number], merged)
-            group.orders[number] = found
+            keys = self.keys_of(diversity)
+            indexes = group.bucket_of if number is None else group.buckets[number]
+            found = group.memo[memo_key] = frozenset(keys[i] for i in indexes)
+        return found
+
+    # ------------------------------------------------------------------ orders
+
+    def _positions(self, merged: Merged) -> list[int]:
+        """Per offer, its place among all offers in rank order within a bucket (sort value,
+        provider order, ref) for `merged`'s sort and weights: sorted once per index."""
+
+        def build() -> list[int]:
+            offers, ranks = self.offers, self.provider_rank
+            order = sorted(
+                range(len(offers)),
+                key=lambda i: (sort_value(offers[i], merged), ranks[i], offers[i].ref),
+            )
+            places = [0] * len(order)
+            for place, index in enumerate(order):
+                places[index] = place
+            return places
+
+        weights = merged.weights if merged.sort == "price" else None
+        found: list[int] = self._memoized(("order", (merged.sort, weights)), build)
+        return found
+
+    def sorted_bucket(self, group: StaticGroup, number: int, merged: Merged) -> list[int]:
+        """One bucket in rank order, for the orders no agent changes (context, newest, and
+        price without a workload)."""
+        found: list[int] | None = group.memo.get(("order", number))
+        if found is None:
+            places = self._positions(merged)
+            found = group.memo[("order", number)] = sorted(
+                group.buckets[number], key=places.__getitem__
+            )
+        return found
+
+    def run_ends(
+        self, group: StaticGroup, number: int, merged: Merged, diversity: str
+    ) -> list[int]:
+        """For each place j of `sorted_bucket`, the first later place whose offer has another
+        diversity key: a reader that has taken a key skips its whole run at once."""
+        memo_key = ("runs", number, diversity)
+        found: list[int] | None = group.memo.get(memo_key)
+        if found is None:
+            order, keys = self.sorted_bucket(group, number, merged), self.keys_of(diversity)
+            found = [len(order)] * len(order)
+            for place in range(len(order) - 2, -1, -1):
+                same = keys[order[place]] == keys[order[place + 1]]
+                found[place] = found[place + 1] if same else place + 1
+            group.memo[memo_key] = found
+        return found
+
+    def _values(self, way: Direction) -> tuple[list[float | None], bool]:
+        """Per offer, p*input + q*output as a float (None: a price it weighs is unknown or
+        variable), and whether every such price is in the float-safe range."""
+
+        def build() -> tuple[list[float | None], bool]:
+            values: list[float | None] = []
+            safe = True
+            for given, made in zip(self.input_price, self.output_price, strict=True):
+                weighed = [(w, price) for w, price in zip(way, (given, made), strict=True) if w]
+                if any(price is None for _, price in weighed):
+                    values.append(None)
+                    continue
+                floats = [(w, float(price or 0)) for w, price in weighed]
+                safe = safe and all(is_safe(f) for _, f in floats)
+                values.append(sum(w * f for w, f in floats))
+            return values, safe
+
+        found: tuple[list[float | None], bool] = self._memoized(("values", way), build)
         return found
 
     def price_walk(self, group: StaticGroup, number: int, way: Direction) -> PriceWalk | None:
         """A bucket read in direction (p, q) (p*input + q*output ascending), with the offers
-        whose cost is unknown for it (the price it weighs is unknown or variable) apart in
-        provider order, then ref; None when a price is outside the float-safe range."""
-        key = (number, way)
-        if key in group.orders:
-            found: PriceWalk | None = group.orders[key]
-            return found
-        priced: dict[int, float] = {}
-        unpriced = []
-        safe = True
-        for i in group.buckets[number]:
-            weighed = [
-                (weight, price)
-                for weight, price in zip(
-                    way, (self._input_float[i], self._output_float[i]), strict=True
-                )
-                if weight
-            ]
-            if any(price is None for _, price in weighed):
-                unpriced.append(i)
-                continue
-            safe = safe and all(is_safe(price or 0.0) for _, price in weighed)
-            priced[i] = sum(weight * (price or 0.0) for weight, price in weighed)
-        found = None
+        whose cost is unknown for it apart, in provider order then ref; None when a price of
+        the catalog is outside the float-safe range."""
+        memo_key = ("walk", number, way)
+        if memo_key in group.memo:
+            walk: PriceWalk | None = group.memo[memo_key]
+            return walk
+        values, safe = self._values(way)
+        walk = None
         if safe:
-            order = sorted(priced, key=priced.__getitem__)
-            ranks, offers = self.provider_rank, self.offers
-            unpriced.sort(key=lambda i: (ranks[i], offers[i].ref))
-            found = (tuple(order), tuple(priced[i] for i in order), tuple(unpriced))
-        group.orders[key] = found
-        return found
-
-    def ordered(self, indexes: Sequence[int], merged: Merged) -> tuple[int, ...]:
-        """`indexes` in rank order within one prefer bucket, for any sort (price: by the cost
-        of `merged.weights`)."""
-        offers, ranks = self.offers, self.provider_rank
-        return tuple(
-            sorted(
-                indexes,
-                key=lambda i: (sort_value(offers[i], merged), ranks[i], offers[i].ref),
+            bucket = group.buckets[number]
+            priced = sorted(
+                (i for i in bucket if values[i] is not None), key=lambda i: values[i] or 0.0
             )
+            ranks, offers = self.provider_rank, self.offers
+            unpriced = sorted(
+                (i for i in bucket if values[i] is None), key=lambda i: (ranks[i], offers[i].ref)
+            )
+            walk = (tuple(priced), tuple(values[i] or 0.0 for i in priced), tuple(unpriced))
+        group.memo[memo_key] = walk
+        return walk
+
+    def ordered(self, indexes: Sequence[int], merged: Merged) -> list[int]:
+        """`indexes` in rank order within one prefer bucket, for any sort and weights."""
+        offers, ranks = self.offers, self.provider_rank
+        return sorted(
+            indexes, key=lambda i: (sort_value(offers[i], merged), ranks[i], offers[i].ref)
         )
 
     # ------------------------------------------------------------------ checks

@@ -8,6 +8,7 @@ reads, computed only as far as a chain needs) is tested against. Both offer `Can
 """
 
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -112,6 +113,11 @@ class Candidates(Protocol):
         """Every offer ranked or rejected with its reasons."""
         ...
 
+    def fresh(self, diversity: str, taken: AbstractSet[str]) -> Iterator[Offer]:
+        """The candidates in rank order, passing over those whose diversity key is in
+        `taken` (which the reader may grow while reading); some of those may still come."""
+        ...
+
 
 class RankedCandidates:
     """`Candidates` read from a full Ranking (the exhaustive path)."""
@@ -139,3 +145,6 @@ class RankedCandidates:
 
     def ranking(self) -> Ranking:
         return self._ranking
+
+    def fresh(self, diversity: str, taken: AbstractSet[str]) -> Iterator[Offer]:
+        return (o for o in self._ranking.candidates if diversity_key(o, diversity) not in taken)
