@@ -36,6 +36,7 @@ from ..diagnostics import CompileError, Diagnostic, Severity
 from ..jsontext import chain_json
 
 if TYPE_CHECKING:
+    from ..output.incremental import EnvironmentSummary
     from ..resolve.resolver import Resolution
 
 EXIT_OK, EXIT_CHANGES, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
@@ -116,7 +117,9 @@ def command_name() -> str:
     return "-".join(reversed(names))
 
 
-def environments_json(resolutions: Mapping[str, "Resolution"]) -> dict[str, Any]:
+def environments_json(
+    resolutions: Mapping[str, "Resolution"] | Mapping[str, "EnvironmentSummary"],
+) -> dict[str, Any]:
     """Every compiled environment: its monthly cost and each agent's chain (docs/json.md)."""
     return {
         name: {

@@ -17,6 +17,7 @@ import heapq
 import math
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -45,102 +46,49 @@ def direction(a: float, b: float) -> Direction:
     return (2**step, 1) if step >= 0 else (1, 2**-step)
 
 
-class LazyCandidates:
-    """The candidates of one merged constraint set, best first, computed as they are read."""
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What walking one constraint set's candidates needs (no back reference to the reader:
+    a walk held by its LazyCandidates makes no reference cycle)."""
 
-    def __init__(self, index: OfferIndex, merged: Merged, full: Callable[[], Ranking]):
-        self.index = index
-        self.merged = merged
-        self.group: StaticGroup = index.group(merged)
-        self._full = full
-        self._read: list[Offer] = []
-        self._walk = self._offers()
-        self._done = False
-        self._count: int | None = None
-        self._by_weights = merged.sort == "price" and merged.weights != UNIFORM
+    index: OfferIndex
+    group: StaticGroup
+    merged: Merged
 
-    def __iter__(self) -> Iterator[Offer]:
-        """Every candidate in rank order; each iteration starts again from the best."""
-        position = 0
-        while True:
-            if position == len(self._read):
-                if self._done:
-                    return
-                offer = next(self._walk, None)
-                if offer is None:
-                    self._done = True
-                    return
-                self._read.append(offer)
-            yield self._read[position]
-            position += 1
+    @property
+    def by_weights(self) -> bool:
+        return self.merged.sort == "price" and self.merged.weights != UNIFORM
 
-    def find(self, ref: str) -> Offer | None:
-        """The offer of `ref` when it is a candidate."""
-        index = self.index.position.get(ref)
-        if index is None or not self.group.mask >> index & 1:
-            return None
-        return self.index.offers[index] if self.index.fits_ceilings(index, self.merged) else None
-
-    def rank_key(self, offer: Offer) -> Any:
-        """Orders candidates as iteration does (prefer bucket, sort value, provider, ref)."""
-        index = self.index.position[offer.ref]
-        bucket = self.group.bucket_of[index]
-        return (bucket, sort_value(offer, self.merged), self.index.provider_rank[index], offer.ref)
-
-    def count(self) -> int:
-        if self._count is None:
-            fits = self.index.fits_ceilings
-            self._count = sum(1 for i in self.group.bucket_of if fits(i, self.merged))
-        return self._count
-
-    def keys(self, diversity: str) -> frozenset[str]:
-        """Every diversity key the candidates may have (those of the static group)."""
-        return self.index.bucket_keys(self.group, None, diversity)
-
-    def accounts(self) -> frozenset[tuple[str, str]]:
-        """Every (provider, vendor) the candidates may have."""
-        return self.group.accounts
-
-    def ranking(self) -> Ranking:
-        """The full ranking, rejections with their reasons included (error notes, explain)."""
-        return self._full()
-
-    def fresh(self, diversity: str, taken: AbstractSet[str]) -> Iterator[Offer]:
-        """The candidates in rank order, passing over (mostly without reading them) those
-        whose diversity key is in `taken`, which the reader may grow while reading: a bucket
-        whose keys are all taken is skipped, and so is a run of one taken key."""
-        index, merged, keys = self.index, self.merged, self.index.keys_of(diversity)
+    def offers(self) -> Iterator[Offer]:
+        """Every candidate, best first."""
         for number, bucket in enumerate(self.group.buckets):
-            if not bucket or self.index.bucket_keys(self.group, number, diversity) <= taken:
-                continue
-            if self._by_weights:
-                yield from self._by_cost(number, lambda i: keys[i] in taken)
-                continue
-            order = index.sorted_bucket(self.group, number, merged)
-            runs = index.run_ends(self.group, number, merged, diversity)
-            place = 0
-            while place < len(order):
-                i = order[place]
-                if keys[i] in taken:
-                    place = runs[place]
-                    continue
+            if bucket:
+                yield from self.bucket(number, "none", frozenset())
+
+    def bucket(self, number: int, diversity: str, taken: AbstractSet[str]) -> Iterator[Offer]:
+        """One bucket's candidates in rank order, passing over those whose diversity key is
+        in `taken` (a run of one taken key at once, where the order is static)."""
+        if self.by_weights:
+            keys = self.index.keys_of(diversity)
+            yield from self._by_cost(number, lambda i: keys[i] in taken)
+            return
+        index, merged = self.index, self.merged
+        order = index.sorted_bucket(self.group, number, merged)
+        if not taken:
+            for i in order:
                 if index.fits_ceilings(i, merged):
                     yield index.offers[i]
-                place += 1
-
-    # ------------------------------------------------------------------ walking
-
-    def _offers(self) -> Iterator[Offer]:
-        merged, index = self.merged, self.index
-        for number, bucket in enumerate(self.group.buckets):
-            if not bucket:
+            return
+        keys, runs = index.keys_of(diversity), index.run_ends(self.group, number, merged, diversity)
+        place = 0
+        while place < len(order):
+            i = order[place]
+            if keys[i] in taken:
+                place = runs[place]
                 continue
-            if self._by_weights:
-                yield from self._by_cost(number, lambda _: False)
-                continue
-            for i in index.sorted_bucket(self.group, number, merged):
-                if index.fits_ceilings(i, merged):
-                    yield index.offers[i]
+            if index.fits_ceilings(i, merged):
+                yield index.offers[i]
+            place += 1
 
     def _by_cost(self, number: int, skip: Callable[[int], bool]) -> Iterator[Offer]:
         """One bucket of a price sort with workload weights, in exact cost order (offers for
@@ -175,3 +123,77 @@ class LazyCandidates:
         for i in unpriced:
             if not skip(i) and index.fits_ceilings(i, merged):
                 yield index.offers[i]
+
+
+class LazyCandidates:
+    """The candidates of one merged constraint set, best first, computed as they are read.
+
+    Args:
+        index: the environment's offers.
+        merged: the constraint set.
+        full: computes the full ranking (only error notes read it).
+    """
+
+    def __init__(self, index: OfferIndex, merged: Merged, full: Callable[[], Ranking]):
+        self._reading = _Reading(index, index.group(merged), merged)
+        self._full = full
+        self._read: list[Offer] = []
+        self._walk: Iterator[Offer] | None = None
+        self._count: int | None = None
+
+    def __iter__(self) -> Iterator[Offer]:
+        """Every candidate in rank order; each iteration starts again from the best."""
+        position = 0
+        while True:
+            if position == len(self._read):
+                if self._walk is None:
+                    self._walk = self._reading.offers()
+                offer = next(self._walk, None)
+                if offer is None:
+                    return
+                self._read.append(offer)
+            yield self._read[position]
+            position += 1
+
+    def find(self, ref: str) -> Offer | None:
+        """The offer of `ref` when it is a candidate."""
+        index, group = self._reading.index, self._reading.group
+        at = index.position.get(ref)
+        if at is None or not group.mask >> at & 1:
+            return None
+        return index.offers[at] if index.fits_ceilings(at, self._reading.merged) else None
+
+    def rank_key(self, offer: Offer) -> Any:
+        """Orders candidates as iteration does (prefer bucket, sort value, provider, ref)."""
+        index, group = self._reading.index, self._reading.group
+        at = index.position[offer.ref]
+        merged = self._reading.merged
+        return (group.bucket_of[at], sort_value(offer, merged), index.provider_rank[at], offer.ref)
+
+    def count(self) -> int:
+        if self._count is None:
+            index, merged = self._reading.index, self._reading.merged
+            fits = index.fits_ceilings
+            self._count = sum(1 for i in self._reading.group.bucket_of if fits(i, merged))
+        return self._count
+
+    def keys(self, diversity: str) -> frozenset[str]:
+        """Every diversity key the candidates may have (those of the static group)."""
+        return self._reading.index.bucket_keys(self._reading.group, None, diversity)
+
+    def accounts(self) -> frozenset[tuple[str, str]]:
+        """Every (provider, vendor) the candidates may have."""
+        return self._reading.group.accounts
+
+    def ranking(self) -> Ranking:
+        """The full ranking, rejections with their reasons included (error notes, explain)."""
+        return self._full()
+
+    def fresh(self, diversity: str, taken: AbstractSet[str]) -> Iterator[Offer]:
+        """The candidates in rank order, passing over (mostly without reading them) those
+        whose diversity key is in `taken`, which the reader may grow while reading: a bucket
+        whose keys are all taken is skipped, and so is a run of one taken key."""
+        reading = self._reading
+        for number, bucket in enumerate(reading.group.buckets):
+            if bucket and not reading.index.bucket_keys(reading.group, number, diversity) <= taken:
+                yield from reading.bucket(number, diversity, taken)

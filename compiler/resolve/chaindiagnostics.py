@@ -8,7 +8,7 @@ import difflib
 from collections.abc import Iterable
 from decimal import Decimal
 
-from ..diagnostics import Diagnostic, Span, error, warning
+from ..diagnostics import REPLACED, Diagnostic, Span, error, warning
 from ..load.catalog import Offer
 from ..load.project import Agent, Environment
 from .constraints import Merged, problems, provenance
@@ -16,8 +16,6 @@ from .ranking import Ranking
 from .subjects import Subject
 
 MISSES_SHOWN = 5
-REPLACED = "no longer fit and were replaced"
-WOULD_BE_REPLACED = "no longer fit and would be replaced"
 
 
 def constraint_notes(subject: Subject, merged: Merged) -> list[str]:

@@ -12,6 +12,7 @@ reference the fast path is tested against.
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from ..diagnostics import Diagnostic, raise_if_errors
@@ -23,8 +24,6 @@ from . import modelage
 from .candidates import LazyCandidates
 from .chaindiagnostics import (
     MISSES_SHOWN,
-    REPLACED,
-    WOULD_BE_REPLACED,
     budget_reason,
     constraint_notes,
     pin_suggestions,
@@ -55,11 +54,9 @@ __all__ = [
     "DEFAULT_SLOTS",
     "IMAGE_KEY",
     "PDF_KEY",
-    "REPLACED",
     "SLOTS",
     "TIER_KEY_PREFIX",
     "UTILITY_KEY",
-    "WOULD_BE_REPLACED",
     "ChainResult",
     "DefaultSlot",
     "Resolution",
@@ -165,7 +162,8 @@ class _EnvResolver:
             else:
                 if self.index is None:
                     self.index = OfferIndex(self.offers, self.env.provider_rank)
-                found = LazyCandidates(self.index, merged, lambda: self.ranking_for(merged))
+                full = partial(rank, self.offers, merged, self.env)  # no cycle through self
+                found = LazyCandidates(self.index, merged, full)
             self.candidates[key] = found
         return found
 
