@@ -22,6 +22,7 @@ from typing import Any
 
 from .. import __version__
 from ..diagnostics import CompileError, Span, error
+from ..redaction import redact_url
 
 DEFAULT_URLS = {
     "openrouter": "https://openrouter.ai/api/v1/models",
@@ -31,7 +32,6 @@ DEFAULT_URLS = {
     "infron": "https://llm.onerouter.pro/v1/models",
 }
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_SECRET_WORDS = ("key", "token", "secret", "auth", "sig", "pass", "credential")
 Opener = Callable[[urllib.request.Request, float], Any]
 
 
@@ -105,24 +105,6 @@ def fetch_catalog(
     if progress:
         progress(f"fetched {pages} page(s), {_count(document)} entries")
     return Fetched(document, first.server_date, pages)
-
-
-def redact(url: str) -> str:
-    """A URL safe to print: no user info, secret-looking query values masked.
-
-    Example:
-        >>> redact("https://u:p@host/models?api_key=abc&offset=5")
-        'https://host/models?api_key=***&offset=5'
-    """
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    query = [
-        (name, "***" if any(word in name.lower() for word in _SECRET_WORDS) else value)
-        for name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    masked = urllib.parse.urlencode(query, safe="*")
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, masked, ""))
 
 
 def _urlopen(request: urllib.request.Request, timeout: float) -> Any:
@@ -212,4 +194,4 @@ def _count(document: Any) -> int:
 
 
 def _fail(url: str, message: str) -> CompileError:
-    return CompileError((error("PC502", message, Span(redact(url))),))
+    return CompileError((error("PC502", message, Span(redact_url(url))),))

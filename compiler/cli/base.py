@@ -29,13 +29,15 @@ import click
 
 from .. import diagnostics
 from ..diagnostics import CompileError, Diagnostic
+from ..redaction import redact_text
 
 EXIT_OK, EXIT_CHANGES, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """How to print: format of the report, quiet, colour, error cap."""
+    """How to print: format of the report, quiet, colour, error cap. Every text a command
+    prints goes through one of these methods, and each runs the redaction pass over it."""
 
     format: str = "text"
     quiet: bool = False
@@ -52,11 +54,16 @@ class Output:
             return  # json reports carry their diagnostics on stdout
         else:
             text = diagnostics.format_text(items, self.max_errors, self.color)
-        click.echo(text, err=True)
+        self.echo(text, err=True)
 
     def result(self, text: str) -> None:
         if not self.quiet or self.format == "json":
-            click.echo(text, nl=not text.endswith("\n"))
+            self.echo(text)
+
+    def echo(self, text: str, err: bool = False, nl: bool | None = None) -> None:
+        """Print `text` (stdout, or stderr with `err`), redacted; by default it ends in one
+        newline (`nl=False`: as it is, for progress lines)."""
+        click.echo(redact_text(text), err=err, nl=not text.endswith("\n") if nl is None else nl)
 
 
 def annotation_prefix(root: Path) -> str:
@@ -161,7 +168,7 @@ def make_output(fmt: str, quiet: bool, no_color: bool, max_errors: int) -> Outpu
 def fail(out: Output, exc: CompileError) -> NoReturn:
     """Print a CompileError's diagnostics and exit 2."""
     if out.format == "json":
-        click.echo(
+        out.result(
             json.dumps(
                 {"ok": False, "diagnostics": [diagnostics.to_json(d) for d in exc.diagnostics]},
                 indent=2,
@@ -177,11 +184,13 @@ class SafeGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+        except click.ClickException as exc:  # usage errors echo the bad value: redact it
+            setattr(exc, "message", redact_text(exc.message))  # noqa: B010 (Final in click's stubs)
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
         except Exception:
-            click.echo(
-                "clawpolicy: internal error, please report it with this traceback:", err=True
-            )
-            click.echo(traceback.format_exc(), err=True)
+            out = Output()
+            out.echo("clawpolicy: internal error, please report it with this traceback:", err=True)
+            out.echo(traceback.format_exc(), err=True)
             raise SystemExit(EXIT_INTERNAL) from None

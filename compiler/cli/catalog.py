@@ -109,14 +109,15 @@ def import_command(
     out: Path,
 ) -> None:
     """Normalize a native catalog FILE into a clawpolicy snapshot."""
-    with user_errors(Output()):
+    printer = Output()
+    with user_errors(printer):
         started = time.perf_counter()
         document = _read_json(file)
         _check_format(document, fmt, file)
         options = _options(fmt, provider, only, as_of, str(file), f"{fmt}:{file.name}")
         result = IMPORTERS[fmt](document, options)
         _write(out, serialize_snapshot(result.snapshot))
-        click.echo(_summary(result, out, time.perf_counter() - started), err=True)
+        printer.echo(_summary(result, out, time.perf_counter() - started), err=True)
 
 
 @catalog.command("fetch", epilog=FETCH_EPILOG)
@@ -131,20 +132,23 @@ def fetch_command(
     out: Path,
 ) -> None:
     """Download a native catalog (following pages) and write its snapshot."""
-    from ..catalogs.fetcher import DEFAULT_URLS, fetch_catalog, redact
+    from ..catalogs.fetcher import DEFAULT_URLS, fetch_catalog
+    from ..redaction import redact_url
 
-    with user_errors(Output()):
+    printer = Output()
+    with user_errors(printer):
         started = time.perf_counter()
         target = url or DEFAULT_URLS[fmt]
         progress = _progress_writer()
         fetched = fetch_catalog(target, progress=progress)
         if progress:
-            click.echo("", err=True)
+            printer.echo("", err=True)
         day = as_of or _as_datetime(fetched.server_date)
-        options = _options(fmt, provider, only, day, redact(target), f"{fmt}:{redact(target)}")
+        shown = redact_url(target)
+        options = _options(fmt, provider, only, day, shown, f"{fmt}:{shown}")
         result = IMPORTERS[fmt](fetched.document, options)
         _write(out, serialize_snapshot(result.snapshot))
-        click.echo(_summary(result, out, time.perf_counter() - started), err=True)
+        printer.echo(_summary(result, out, time.perf_counter() - started), err=True)
 
 
 @catalog.command("diff", epilog=DIFF_EPILOG)
@@ -169,7 +173,8 @@ def diff_command(old: Path, new: Path, fmt: str, root: Path | None) -> None:
     """Offers added, removed, repriced or newly deprecated between two snapshots OLD and NEW."""
     from ..catalogs.catalogdiff import diff_catalogs, format_json, format_markdown, format_text
 
-    with user_errors(Output()):
+    printer = Output()
+    with user_errors(printer):
         new_snapshot = _read_snapshot(new)
         report = diff_catalogs(_read_snapshot(old), new_snapshot)
         if root is not None:
@@ -178,7 +183,7 @@ def diff_command(old: Path, new: Path, fmt: str, root: Path | None) -> None:
             moved = affected_agents(root, old, new_snapshot)
             report = dataclasses.replace(report, affected_agents=moved)
         formatter = {"text": format_text, "markdown": format_markdown, "json": format_json}[fmt]
-        click.echo(formatter(report), nl=False)
+        printer.echo(formatter(report))
         raise SystemExit(EXIT_CHANGES if report.has_differences else EXIT_OK)
 
 
@@ -290,7 +295,6 @@ def _progress_writer() -> Callable[[str], None] | None:
         return None
 
     def show(line: str) -> None:
-        sys.stderr.write(f"\r{line}\x1b[K")
-        sys.stderr.flush()
+        Output().echo(f"\r{line}\x1b[K", err=True, nl=False)
 
     return show

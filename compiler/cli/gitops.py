@@ -61,7 +61,7 @@ def diff(
         report = gitops_api.diff_project(options)
     formatter = {"json": diffreport.format_json, "markdown": diffreport.format_markdown}
     if report.notes:
-        click.echo("\n".join(report.notes), err=True)
+        out.echo("\n".join(report.notes), err=True)
     out.result(formatter.get(out.format, diffreport.format_text)(report))
     raise SystemExit(EXIT_CHANGES if report.changed else EXIT_OK)
 
@@ -99,7 +99,7 @@ def promote(
         result = gitops_api.promote_project(common.root, source, target, agents)
     out.diagnostics(result.warnings)
     formatter = {"json": diffreport.format_json, "markdown": diffreport.format_markdown}
-    click.echo(promoter.format_summary(result.promotion), err=out.format != "text")
+    out.echo(promoter.format_summary(result.promotion), err=out.format != "text")
     out.result(formatter.get(out.format, diffreport.format_text)(result.diff))
     raise SystemExit(EXIT_OK)
 

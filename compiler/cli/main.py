@@ -15,6 +15,7 @@ from .base import (
     EXIT_OK,
     EXIT_USER,
     Common,
+    Output,
     SafeGroup,
     common_options,
     user_errors,
@@ -192,7 +193,7 @@ def explain_command(
         if out.format == "json"
         else explainer.format_text(explanations)
     )
-    click.echo(text, nl=False)
+    out.echo(text)
     failed = any(e.report is None or e.report.result is None for e in explanations)
     raise SystemExit(EXIT_USER if failed else EXIT_OK)
 
@@ -215,7 +216,7 @@ def schema_command(kind: str) -> None:
     """Print the JSON Schema of the policy files (for yaml-language-server)."""
     from ..load.schema import policy_schema
 
-    click.echo(json.dumps(policy_schema(kind), indent=2))
+    Output().echo(json.dumps(policy_schema(kind), indent=2))
 
 
 main_group.add_command(catalog)

@@ -169,7 +169,7 @@ def _fetch_command(repo: git.Repo, ref: str) -> str:
         branch = ref.removeprefix(f"{remote}/")
         return f"git fetch {depth}{remote} +refs/heads/{branch}:refs/remotes/{remote}/{branch}"
     remote = "origin" if "origin" in remotes else remotes[0]
-    if _SHA_RE.match(ref):
+    if _SHA_RE.fullmatch(ref):
         return f"git fetch {depth}{remote} {ref}"
     if any(mark in ref for mark in "~^@:") or ref.startswith("refs/"):
         return "git fetch --unshallow" if depth else "git fetch --all"

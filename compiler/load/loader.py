@@ -13,16 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import CompileError, Diagnostic, Span, error, raise_if_errors, warning
+from ..redaction import shown
 from .catalogloader import load_catalogs
 from .filereader import FileReader, LoadedFile
-from .project import Agent, Constraints, Environment, Project, Provider, Tier
+from .project import Agent, Constraints, Environment, Project, Tier
+from .providers import check_providers
 from .spec import (
     AGENT_ID_RE,
-    ENV_VAR_RE,
-    PROVIDER_ID_RE,
     ConstraintSpec,
     EnvironmentFileSpec,
-    EnvRefSpec,
     TeamFileSpec,
     TiersFileSpec,
 )
@@ -132,11 +131,11 @@ def _make_agent(
 ) -> Agent | None:
     where = ("agents", agent_id)
     span = loaded.source_map.keys.get(where, Span(loaded.path, 1, 1))
-    if not AGENT_ID_RE.match(agent_id):
+    if not AGENT_ID_RE.fullmatch(agent_id):
         reader.problems.append(
             error(
                 "PC106",
-                f"agent id '{agent_id}' is not a valid OpenClaw agent id",
+                f"agent id {shown(agent_id, 'id')} is not a valid OpenClaw agent id",
                 span,
                 "note: ids must match ^[a-z0-9_][a-z0-9_-]{0,63}$ (lowercase, digits, _ and -)",
             )
@@ -328,7 +327,7 @@ def _make_environment(
             smap,
             ("tiers", name),
         )
-    providers = _check_providers(reader, loaded)
+    providers = check_providers(reader, loaded)
     if spec.promote_from is not None and spec.promote_from not in env_names:
         reader.problems.append(
             error(
@@ -402,50 +401,6 @@ def _make_environment(
         catalog_paths,
         agent_ids,
     )
-
-
-def _check_providers(reader: FileReader, loaded: LoadedFile) -> tuple[Provider, ...]:
-    providers = []
-    for provider_id, provider in loaded.spec.providers.items():
-        where = ("providers", provider_id)
-        span = loaded.source_map.keys.get(where, Span(loaded.path, 1, 1))
-        if not PROVIDER_ID_RE.match(provider_id):
-            reader.problems.append(
-                error(
-                    "PC103",
-                    f"provider id '{provider_id}' is invalid",
-                    span,
-                    "note: provider ids must match ^[a-z][a-z0-9_-]{0,63}$",
-                )
-            )
-        key = provider.api_key
-        key_span = loaded.source_map.values.get((*where, "api_key"), span)
-        if isinstance(key, str):
-            reader.problems.append(
-                error(
-                    "PC107",
-                    f"provider '{provider_id}' has a literal api_key",
-                    key_span,
-                    "note: secrets never go into policy files or rendered output",
-                    "hint: write api_key: {env: NAME} and set NAME where OpenClaw runs",
-                )
-            )
-        elif isinstance(key, EnvRefSpec) and not ENV_VAR_RE.match(key.env):
-            reader.problems.append(
-                error(
-                    "PC107",
-                    f"provider '{provider_id}' api_key.env is not an environment variable name",
-                    key_span,
-                    "note: the value is not shown, in case it is a pasted secret",
-                    "note: OpenClaw env SecretRef ids must match ^[A-Z][A-Z0-9_]{0,127}$",
-                )
-            )
-        providers.append(Provider(provider_id, provider, span))
-    if not providers and not loaded.spec.promote_from:
-        reader.problems.append(
-            error("PC102", "environment declares no providers", Span(loaded.path, 1, 1))
-        )
-    return tuple(providers)
 
 
 def _deployed_agents(

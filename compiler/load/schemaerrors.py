@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..diagnostics import Diagnostic, error
+from ..redaction import looks_secret, shown
 from .yamlsource import SourceMap
 
 
@@ -54,12 +55,14 @@ def _message(
                 notes = (f"hint: did you mean '{close[0]}'?",)
             else:
                 notes = (f"note: allowed keys: {', '.join(sorted(known))}",)
-        return "PC101", f"unknown key '{key}'", notes
+        return "PC101", f"unknown key {shown(key, 'key')}", notes
     if kind == "missing":
         return "PC102", f"missing required key '{loc[-1]}'", ()
     message = str(err["msg"])
     ctx = err.get("ctx") or {}
     if loc and loc[-1] == "[key]":
+        if looks_secret(str(loc[-2])):
+            return "PC103", f"key {shown(str(loc[-2]), 'key')} must be a string: quote it", ()
         return "PC103", f"key {loc[-2]!r} must be a string: quote it ('{loc[-2]}')", ()
     if kind == "literal_error" and "expected" in ctx:
         message = f"must be one of {ctx['expected']}"

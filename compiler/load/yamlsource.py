@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from ..diagnostics import CompileError, Diagnostic, Span, error
+from ..redaction import shown
 
 try:  # libyaml is 5-10x faster at composing; the pure-Python loader gives the same nodes
     _Loader: Any = yaml.CSafeLoader
@@ -181,7 +182,7 @@ class _Builder:
                 self.problems.append(
                     error(
                         "PC002",
-                        f"duplicate key {key!r}",
+                        f"duplicate key {shown(str(key), 'key')}",
                         key_span,
                         f"note: first defined at {self._key_span(where, key)}",
                         "hint: YAML keeps only one of them; remove or rename the other",

@@ -169,7 +169,7 @@ def read_date(entry: Mapping[str, Any], dotted: str, where: Where) -> date | Non
     text = read(entry, dotted, "str", where)
     if not text:
         return None
-    if not _DATE_RE.match(text):
+    if not _DATE_RE.fullmatch(text):
         raise where.fail(f"'{dotted}' must be a date YYYY-MM-DD, got {text!r}")
     try:
         return date.fromisoformat(text)
@@ -290,7 +290,7 @@ def vendor_of(model_id: str, fallback: str) -> str:
 
 def check_provider_id(provider: str, path: str) -> str:
     """A provider id usable as an OpenClaw provider key, or a PC501 error."""
-    if not PROVIDER_ID_RE.match(provider):
+    if not PROVIDER_ID_RE.fullmatch(provider):
         raise import_error(
             path,
             f"provider id '{provider}' is not valid",
