@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import CompileError, Diagnostic, Severity, Span, error, raise_if_errors, warning
+from .load import repofiles
 from .load.loader import load_project
 from .load.project import Environment, Project
 from .output import conformance, lockfile, renderer, writer
@@ -57,11 +58,21 @@ def select_environments(project: Project, names: Iterable[str]) -> tuple[Environ
 
 
 def read_lock(root: Path, env: str) -> lockfile.Lock:
-    path = root / lock_path(env)
+    """`rendered/<env>/clawpolicy.lock.json` (the empty lock when there is none).
+
+    Raises:
+        CompileError: PC110 when it cannot be read (a folder, not UTF-8, too large, a symlink
+            that leaves the repository) or is not a valid lock.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = repofiles.read_text(root / lock_path(env), repofiles.MAX_DATA_BYTES, root)
     except FileNotFoundError:
         return lockfile.EMPTY
+    except repofiles.FileProblem as exc:
+        hint = "hint: delete it and run clawpolicy compile --upgrade to re-resolve"
+        raise CompileError(
+            (error("PC110", f"lock file {exc}", Span(lock_path(env)), hint),)
+        ) from None
     return lockfile.parse(text, lock_path(env))
 
 

@@ -27,6 +27,7 @@ from ..catalogs.importers import (
 )
 from ..diagnostics import CompileError, Span, error
 from ..load.catalog import describe_validation_error, parse_snapshot, serialize_snapshot
+from ..load.repofiles import MAX_DATA_BYTES, FileProblem, read_text
 from .base import EXIT_CHANGES, EXIT_OK, Output, SafeGroup, user_errors
 
 FORMATS = tuple(sorted(IMPORTERS))
@@ -214,16 +215,26 @@ def _as_datetime(day: date | None) -> datetime | None:
     return datetime(day.year, day.month, day.day) if day else None
 
 
-def _read_json(path: Path) -> Any:
+def _read_file(path: Path, code: str) -> str:
+    """A file named on the command line: a regular file of at most MAX_DATA_BYTES, UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _usage(str(path), f"cannot read the file: {exc}") from None
+        return read_text(path, MAX_DATA_BYTES)
+    except FileProblem as exc:
+        raise CompileError((error(code, str(exc), Span(str(path))),)) from None
+    except OSError as exc:
+        message = f"cannot read the file: {exc.strerror or exc}"
+        raise CompileError((error(code, message, Span(str(path))),)) from None
+
+
+def _read_json(path: Path) -> Any:
+    text = _read_file(path, "PC501")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         span = Span(str(path), exc.lineno, exc.colno)
         raise CompileError((error("PC501", f"not valid JSON: {exc.msg}", span),)) from None
+    except ValueError as exc:  # Python's limit on integer digits
+        raise _usage(str(path), f"not valid JSON: {exc}") from None
     except RecursionError:
         raise CompileError((error("PC501", "JSON nested too deeply", Span(str(path))),)) from None
 
@@ -246,11 +257,9 @@ def _check_format(document: Any, fmt: str, path: Path) -> None:
 
 
 def _read_snapshot(path: Path) -> Any:
+    text = _read_file(path, "PC501")
     try:
-        text = path.read_text(encoding="utf-8")
         return parse_snapshot(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _usage(str(path), f"cannot read the file: {exc}") from None
     except ValidationError as exc:
         raw = json.loads(text)
         native = guess_format(raw)

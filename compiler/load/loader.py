@@ -8,12 +8,14 @@ the stage is collected and raised as one CompileError.
 
 import difflib
 import fnmatch
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..diagnostics import CompileError, Diagnostic, Span, error, raise_if_errors, warning
 from ..redaction import shown
+from . import repofiles
 from .catalogloader import load_catalogs
 from .filereader import FileReader, LoadedFile
 from .project import Agent, Constraints, Environment, Project, Tier
@@ -45,15 +47,21 @@ def _layer(
     return Constraints(origin, spec, _key_spans(source_map, where, CONSTRAINT_KEYS))
 
 
-def _policy_files(folder: Path) -> list[Path]:
+def _policy_files(reader: FileReader, folder: Path) -> list[Path]:
+    """The YAML files of a policy folder; anything else named *.yaml (a FIFO, a device) is
+    listed too, so that reading it reports it instead of skipping it silently."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
+    if not repofiles.is_inside(reader.root, folder):
+        message = f"{reader.rel(folder)} is a symlink that leads outside the repository"
+        reader.problems.append(error("PC003", message, Span(reader.rel(folder))))
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and not p.is_dir())
 
 
 def _load_tiers(reader: FileReader, policies: Path) -> dict[str, Tier]:
     path = policies / "tiers.yaml"
-    if not path.exists():
+    if not os.path.lexists(path):
         reader.problems.append(
             error(
                 "PC112",
@@ -79,7 +87,7 @@ def _load_agents(
 ) -> tuple[dict[str, Agent], set[str]]:
     agents: dict[str, Agent] = {}
     teams: dict[str, str] = {}
-    for path in _policy_files(policies / "teams"):
+    for path in _policy_files(reader, policies / "teams"):
         loaded = reader.load(path, TeamFileSpec)
         if loaded is None:
             continue
@@ -190,10 +198,10 @@ def load_project(root: Path) -> Project:
     agents, teams = _load_agents(reader, policies, tiers)
     reader.agents_complete = len(reader.problems) == before
     warnings = reader.warnings
-    envs = _load_environments(reader, root, tiers, agents, teams, warnings)
+    templates = _load_templates(reader, root / "templates")
+    envs = _load_environments(reader, root, (tiers, agents, teams, templates), warnings)
     _check_promotion_cycles(reader, envs)
     _check_pin_providers(reader, agents, envs)
-    templates = _load_templates(reader, root / "templates")
     raise_if_errors(reader.problems)
     return Project(
         str(root),
@@ -254,26 +262,33 @@ def _check_promotion_cycles(reader: FileReader, envs: Mapping[str, Environment])
 
 
 def _load_templates(reader: FileReader, folder: Path) -> dict[str, str]:
-    """Every file under templates/, so rendering (with includes) needs no further IO."""
-    found = {}
-    if folder.is_dir():
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            text = reader.read_text(path)
-            if text is not None:
-                found[path.relative_to(folder).as_posix()] = text
+    """Every file under templates/, so rendering (with includes) needs no further IO; at most
+    MAX_TEMPLATE_FILES files and MAX_TEMPLATE_BYTES in all, never through a link that leaves."""
+    found: dict[str, str] = {}
+    if not folder.is_dir():
+        return found
+    try:
+        paths = repofiles.walk(reader.root, folder, repofiles.MAX_TEMPLATE_FILES)
+    except repofiles.FileProblem as exc:
+        reader.problems.append(error("PC003", str(exc), Span(reader.rel(folder))))
+        return found
+    budget = repofiles.MAX_TEMPLATE_BYTES
+    for path in paths:
+        text = reader.read_text(path, limit=budget)
+        if text is None:
+            continue
+        budget -= len(text.encode("utf-8"))
+        found[path.relative_to(folder).as_posix()] = text
     return found
 
 
 def _load_environments(
-    reader: FileReader,
-    root: Path,
-    tiers: Mapping[str, Tier],
-    agents: Mapping[str, Agent],
-    teams: set[str],
-    warnings: list[Diagnostic],
+    reader: FileReader, root: Path, known: tuple[Any, ...], warnings: list[Diagnostic]
 ) -> dict[str, Environment]:
+    """Every environment file; `known` is (tiers, agents, teams, templates) loaded so far."""
+    tiers, agents, teams, templates = known
     loaded_files = []
-    for path in _policy_files(root / "policies" / "environments"):
+    for path in _policy_files(reader, root / "policies" / "environments"):
         loaded = reader.load(path, EnvironmentFileSpec)
         if loaded is not None:
             loaded_files.append(loaded)
@@ -286,7 +301,8 @@ def _load_environments(
     names = {f.spec.environment for f in loaded_files}
     envs: dict[str, Environment] = {}
     for loaded in loaded_files:
-        env = _make_environment(reader, root, loaded, (tiers, agents, teams, names), warnings)
+        context = (tiers, agents, teams, names, templates)
+        env = _make_environment(reader, root, loaded, context, warnings)
         if env is None:
             continue
         if env.name in envs:
@@ -310,7 +326,7 @@ def _make_environment(
     context: tuple[Any, ...],
     warnings: list[Diagnostic],
 ) -> Environment | None:
-    tiers, agents, teams, env_names = context
+    tiers, agents, teams, env_names, templates = context
     spec: EnvironmentFileSpec = loaded.spec
     smap = loaded.source_map
     spans = _key_spans(smap, (), type(spec).model_fields)
@@ -376,8 +392,7 @@ def _make_environment(
                 spans.get("system_agent"),
             )
         )
-    template = root / "templates" / spec.template
-    if not template.is_file():
+    if spec.template not in templates:
         reader.problems.append(
             error(
                 "PC114",
