@@ -139,17 +139,27 @@ def _stale_outputs(project: Project, root: Path) -> list[Diagnostic]:
             "hint: delete it, or add policies/environments/<env>.yaml back",
         )
         for d in sorted(rendered.iterdir())
-        if d.is_dir() and d.name not in project.environments
+        if d.is_dir() and d.name not in project.environments and not d.name.startswith(".")
     ]
 
 
 def compile_project(options: CompileOptions) -> CompileResult:
     """Compile the policy repo at `options.root`; write outputs unless checking or in memory.
 
+    A writing compile holds the repository's write lock from before it reads the lock files
+    until its outputs are in place, so a concurrent compile or promote is refused (PC307).
+
     Raises:
         CompileError: every error of the first failing stage; nothing is written.
     """
     root = options.root.resolve()
+    if not options.write or options.check or not root.is_dir():
+        return _compile(options, root)
+    with writer.write_lock(root):
+        return _compile(options, root)
+
+
+def _compile(options: CompileOptions, root: Path) -> CompileResult:
     project = load_project(root)
     _check_upgrade_agents(project, options)
     found: list[Diagnostic] = list(project.warnings)
@@ -170,7 +180,8 @@ def compile_project(options: CompileOptions) -> CompileResult:
         found = [_as_error(d) for d in found]
     raise_if_errors(found)
     warnings = tuple(d for d in found if d.severity is Severity.WARNING)
-    report = writer.write(files, root, check=options.check) if options.write else None
+    writing = options.write and not options.check
+    report = writer.write(files, root, options.check, locked=writing) if options.write else None
     return CompileResult(project, resolutions, tuple(files), report, warnings)
 
 

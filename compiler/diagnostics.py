@@ -109,6 +109,8 @@ CODES: dict[str, str] = {
     "PC303": "template render error",
     "PC304": "output check failed",
     "PC305": "rendered output is stale",
+    "PC306": "output cannot be written",
+    "PC307": "another clawpolicy run is writing",
     "PC401": "unknown git ref",
     "PC402": "not a git repository",
     "PC403": "cannot read committed file",

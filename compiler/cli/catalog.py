@@ -282,9 +282,9 @@ def _read_snapshot(path: Path) -> Any:
 
 
 def _write(out: Path, text: str) -> None:
-    from ..output.writer import write_atomic
+    from ..output.writer import write_file
 
-    write_atomic(out, text.encode("utf-8"))
+    write_file(out, text.encode("utf-8"))
 
 
 def _summary(result: ImportResult, out: Path, seconds: float) -> str:

@@ -15,6 +15,7 @@ regular-file and size checks (the operator chose them, so they may live anywhere
 an `--against-dir DIR` are confined to DIR.
 """
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -63,6 +64,8 @@ def read_bytes(path: Path, limit: int, root: Path | None = None) -> bytes:
         FileProblem: outside `root`, not a regular file, larger than `limit`, unreadable.
     """
     name = shown(root, path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(errno.ENOENT, "no such file", str(path))
     real = confine(root, path) if root is not None else path
     try:
         handle = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
