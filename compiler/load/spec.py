@@ -86,25 +86,56 @@ def _to_decimal(value: Any) -> Any:
     return value
 
 
+# Sane bounds (README "Guarantees"): anything outside is a PC103 (policies) or PC110/PC501
+# (catalogs) naming the value's place, never an overflow further on.
+MAX_TOKENS = 1_000_000_000  # context windows, max output, min_context
+MAX_PRICE = Decimal(100_000)  # USD per 1M tokens (the dearest real model: 600)
+MAX_BUDGET = Decimal(1_000_000_000)  # USD per month, per agent or environment
+MAX_WORKLOAD = Decimal(1_000_000_000)  # millions of tokens per month
+MAX_DIGITS = 20  # significant digits of any price, budget or workload
+
+
+def _money_schema(maximum: Decimal, description: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {"type": "number", "minimum": 0, "maximum": int(maximum), "description": description}
+    )
+
+
+def _money_bounds(maximum: Decimal) -> Any:
+    return Field(ge=0, le=maximum, allow_inf_nan=False, max_digits=MAX_DIGITS)
+
+
 TokenCount = Annotated[
     StrictInt,
     BeforeValidator(parse_token_count),
-    Field(ge=0),
+    Field(ge=0, le=MAX_TOKENS),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "integer", "minimum": 0},
+                {"type": "integer", "minimum": 0, "maximum": MAX_TOKENS},
                 {"type": "string", "pattern": _SIZE_RE.pattern},
             ],
             "description": "tokens: an integer or a number with a k/m suffix (128k, 1m)",
         }
     ),
 ]
-Money = Annotated[
+PriceCeiling = Annotated[
     Decimal,
     BeforeValidator(_to_decimal),
-    Field(ge=0, allow_inf_nan=False),
-    WithJsonSchema({"type": "number", "minimum": 0}),
+    _money_bounds(MAX_PRICE),
+    _money_schema(MAX_PRICE, "USD per 1M tokens"),
+]
+Budget = Annotated[
+    Decimal,
+    BeforeValidator(_to_decimal),
+    _money_bounds(MAX_BUDGET),
+    _money_schema(MAX_BUDGET, "USD per month"),
+]
+Workload = Annotated[
+    Decimal,
+    BeforeValidator(_to_decimal),
+    _money_bounds(MAX_WORKLOAD),
+    _money_schema(MAX_WORKLOAD, "millions of tokens per month"),
 ]
 
 
@@ -134,15 +165,15 @@ class Spec(BaseModel):
 class PriceCeilingSpec(Spec):
     """USD per 1M tokens; applies to every model in the chain."""
 
-    input: Money | None = None
-    output: Money | None = None
+    input: PriceCeiling | None = None
+    output: PriceCeiling | None = None
 
 
 class WorkloadSpec(Spec):
     """Expected millions of tokens per month."""
 
-    input_mtok: Money = Decimal(0)
-    output_mtok: Money = Decimal(0)
+    input_mtok: Workload = Decimal(0)
+    output_mtok: Workload = Decimal(0)
 
 
 class ConstraintSpec(Spec):
@@ -174,7 +205,7 @@ class AgentSpec(ConstraintSpec):
     description: StrictStr | None = None
     pin: StrictStr | None = None
     workload: WorkloadSpec | None = None
-    budget: Money | None = None
+    budget: Budget | None = None
 
 
 class TeamFileSpec(Spec):
@@ -220,7 +251,7 @@ class EnvironmentFileSpec(Spec):
     image_tier: StrictStr | None = None
     system_agent: StrictStr | None = None
     tiers: dict[StrictStr, ConstraintSpec] = Field(default_factory=dict)
-    budget: Money | None = None
+    budget: Budget | None = None
     promote_from: StrictStr | None = None
 
 
@@ -233,7 +264,10 @@ POLICY_FILE_SPECS: dict[str, type[Spec]] = {
 
 # --------------------------------------------------------------------------- catalog snapshots
 
-Price = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | Literal["variable"]
+Price = (
+    Annotated[Decimal, Field(ge=0, le=MAX_PRICE, allow_inf_nan=False, max_digits=MAX_DIGITS)]
+    | Literal["variable"]
+)
 
 
 class OfferPriceSpec(Spec):
@@ -264,8 +298,8 @@ class OfferSpec(Spec):
     id: Annotated[StrictStr, Field(min_length=1)]
     name: StrictStr
     vendor: StrictStr
-    context_window: Annotated[StrictInt, Field(gt=0)] | None = None
-    max_output: Annotated[StrictInt, Field(gt=0)] | None = None
+    context_window: Annotated[StrictInt, Field(gt=0, le=MAX_TOKENS)] | None = None
+    max_output: Annotated[StrictInt, Field(gt=0, le=MAX_TOKENS)] | None = None
     input: tuple[Modality, ...] = ("text",)
     capabilities: CapabilitiesSpec = CapabilitiesSpec()
     price: OfferPriceSpec = OfferPriceSpec()
