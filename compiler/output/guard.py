@@ -36,12 +36,13 @@ def limited(seconds: float, memory_bytes: int) -> Iterator[None]:
         TimeLimit: the block ran longer than `seconds` (main thread only).
         MemoryError: the block tried to use more than `memory_bytes` more than at its start.
     """
-    with _deadline(seconds), _memory_cap(memory_bytes):
+    with deadline(seconds), _memory_cap(memory_bytes):
         yield
 
 
 @contextlib.contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise TimeLimit inside the block once `seconds` have passed (main thread only)."""
     in_main = threading.current_thread() is threading.main_thread()
     if not hasattr(signal, "setitimer") or not in_main:
         yield
