@@ -49,7 +49,7 @@ class Output:
         if not items:
             return
         if self.format == "github":
-            text = diagnostics.format_github(items, self.path_prefix)
+            text = diagnostics.format_github(items, self.path_prefix, self.max_errors)
         elif self.format == "json":
             return  # json reports carry their diagnostics on stdout
         else:
