@@ -74,7 +74,7 @@ _SECRET_REF = re.compile(
     r'\s*"id"\s*:\s*"[^"\n]*"\s*\}|\{\s*"env"\s*:\s*"\w{1,128}"\s*\}'
 )
 _KEY_VALUE = re.compile(
-    r"(?P<key>\"[^\"\n]{1,80}\"|'[^'\n]{1,80}'|[A-Za-z0-9_.-]{1,80})"
+    r"(?P<key>\"[^\"\n]{1,80}\"|'[^'\n]{1,80}'|(?<![\w.-])[\w.-]{1,80})"
     r"(?P<sep>\s*[:=]\s*)"
     r"(?P<value>[{\[]|\"(?:[^\"\\\n]|\\.)*\"?|'[^'\n]*'?|\$\{[^}\n]*\}|[^\s,;&}\]`|]+)"
 )
@@ -131,13 +131,15 @@ def looks_secret(text: str) -> bool:
 
 
 def shown(text: str, what: str = "value") -> str:
-    """`'text'` for a message, or a placeholder when the text looks like a secret.
+    """`'text'` for a message (at most 80 characters of it), or a placeholder when the text
+    looks like a secret.
 
     Example:
-        >>> shown("tierr"), shown("sk-or-v1-" + "0" * 24, "key")
-        ("'tierr'", '(a secret-looking key, not shown)')
+        >>> shown("tierr"), shown("sk-or-v1-" + "0" * 24, "key"), shown("k" * 100)[-6:]
+        ("'tierr'", '(a secret-looking key, not shown)', "kk...'")
     """
-    return f"(a secret-looking {what}, not shown)" if looks_secret(text) else repr(text)
+    clipped = text if len(text) <= 80 else text[:77] + "..."
+    return f"(a secret-looking {what}, not shown)" if looks_secret(clipped) else repr(clipped)
 
 
 # --------------------------------------------------------------------------- text

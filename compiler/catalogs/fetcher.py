@@ -57,6 +57,9 @@ class FetchOptions:
     max_bytes: int = 64 * 1024 * 1024  # received over all pages, after gzip
 
 
+OPTIONS = FetchOptions()  # what `catalog fetch` uses
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     """The downloaded document (pages joined), the server's date and how many pages it took."""
@@ -74,7 +77,7 @@ class _Page:
 
 def fetch_catalog(
     url: str,
-    options: FetchOptions = FetchOptions(),
+    options: FetchOptions | None = None,
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[str], None] | None = None,
     opener: Opener | None = None,
@@ -83,7 +86,7 @@ def fetch_catalog(
 
     Args:
         url: the first page.
-        options: timeout, retries and backoff.
+        options: timeout, retries, backoff and limits (default: OPTIONS).
         sleep: how to wait between retries (tests pass a recorder).
         progress: called with a one-line status after each page (the CLI passes a TTY writer).
         opener: `urllib.request.urlopen`-like callable `(request, timeout) -> response`.
@@ -95,6 +98,7 @@ def fetch_catalog(
         CompileError: PC502 when the server keeps failing, answers 4xx, sends invalid JSON or
             pages in a loop.
     """
+    options = options or OPTIONS
     session = _Session(options, sleep, opener or _urlopen)
     try:
         with guard.deadline(options.deadline):

@@ -209,7 +209,7 @@ def load_project(root: Path) -> Project:
         agents,
         envs,
         dict(sorted(reader.digests.items())),
-        templates,
+        templates or {},
         tuple(sorted(warnings, key=Diagnostic.sort_key)),
     )
 
@@ -261,24 +261,28 @@ def _check_promotion_cycles(reader: FileReader, envs: Mapping[str, Environment])
             )
 
 
-def _load_templates(reader: FileReader, folder: Path) -> dict[str, str]:
+def _load_templates(reader: FileReader, folder: Path) -> dict[str, str] | None:
     """Every file under templates/, so rendering (with includes) needs no further IO; at most
-    MAX_TEMPLATE_FILES files and MAX_TEMPLATE_BYTES in all, never through a link that leaves."""
+    MAX_TEMPLATE_FILES files and MAX_TEMPLATE_BYTES in all, never through a link that leaves.
+    None when templates/ itself cannot be read (PC003 then, and no "not found" on top)."""
     found: dict[str, str] = {}
     if not folder.is_dir():
         return found
     try:
         paths = repofiles.walk(reader.root, folder, repofiles.MAX_TEMPLATE_FILES)
-    except repofiles.FileProblem as exc:
+        total = sum(os.stat(path).st_size for path in paths if os.path.exists(path))
+    except (repofiles.FileProblem, OSError) as exc:
         reader.problems.append(error("PC003", str(exc), Span(reader.rel(folder))))
-        return found
-    budget = repofiles.MAX_TEMPLATE_BYTES
+        return None
+    limit = repofiles.MAX_TEMPLATE_BYTES
+    if total > limit:
+        message = f"templates/ holds more than {limit // repofiles.MIB} MiB"
+        reader.problems.append(error("PC003", message, Span(reader.rel(folder))))
+        return None
     for path in paths:
-        text = reader.read_text(path, limit=budget)
-        if text is None:
-            continue
-        budget -= len(text.encode("utf-8"))
-        found[path.relative_to(folder).as_posix()] = text
+        text = reader.read_text(path, limit=limit)
+        if text is not None:
+            found[path.relative_to(folder).as_posix()] = text
     return found
 
 
@@ -392,7 +396,7 @@ def _make_environment(
                 spans.get("system_agent"),
             )
         )
-    if spec.template not in templates:
+    if templates is not None and spec.template not in templates:
         reader.problems.append(
             error(
                 "PC114",

@@ -50,7 +50,7 @@ def _message(
         notes: tuple[str, ...] = ()
         if owner is not None:
             known = [f.alias or name for name, f in owner.model_fields.items()]
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(key[:100], known, n=1, cutoff=0.6)
             if close:
                 notes = (f"hint: did you mean '{close[0]}'?",)
             else:

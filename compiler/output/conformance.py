@@ -79,6 +79,9 @@ def iter_secrets(
         if redaction.is_reference(value):
             return
         for key, item in value.items():
+            kind = redaction.secret_kind(key) if shapes else None
+            if kind is not None:  # a secret pasted as a key
+                yield f"{where}.<key>" if where else "<key>", kind
             secret = field or (key if redaction.is_secret_field(key) else "")
             if not secret and key == "headers":
                 secret = key

@@ -136,7 +136,7 @@ def render_template(templates: Mapping[str, str], name: str, context: Mapping[st
     try:
         try:
             with guard.limited(LIMITS.seconds, LIMITS.memory_bytes):
-                return _render_capped(env.get_template(name), context)
+                return _render_capped(_compiled(env, name), context)
         except (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound):
             raise  # already located by jinja
         except Exception:  # template code is user code: any error it raises is the template's
@@ -173,6 +173,16 @@ def _runtime_error(exc: Exception, path: str, context: Mapping[str, Any]) -> Com
     found = _template_line(exc)
     where = Span(found[0], found[1], 1) if found else Span(path)
     return CompileError((error("PC303", message, where, *notes),))
+
+
+def _compiled(env: jinja2.Environment, name: str) -> jinja2.Template:
+    """The template compiled; an expression nested past Python's recursion limit is a syntax
+    error (PC301), not a runtime one."""
+    try:
+        return env.get_template(name)
+    except RecursionError:
+        message = "expressions nested too deeply to compile"
+        raise jinja2.TemplateSyntaxError(message, 0, name, f"templates/{name}") from None
 
 
 def _render_capped(template: jinja2.Template, context: Mapping[str, Any]) -> str:

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from ...diagnostics import CompileError, Diagnostic, Span, error, raise_if_errors
 from ...load.catalog import FORMAT, VERSION
 from ...load.spec import MAX_DIGITS, MAX_PRICE, PROVIDER_ID_RE, CatalogSpec, OfferSpec
+from ...redaction import looks_secret, shown
 
 Kind = Literal["str", "int", "number", "bool", "list", "object"]
 PriceValue = Decimal | Literal["variable"] | None
@@ -303,11 +304,11 @@ def vendor_of(model_id: str, fallback: str) -> str:
 
 def check_provider_id(provider: str, path: str) -> str:
     """A provider id usable as an OpenClaw provider key, or a PC501 error."""
-    if not PROVIDER_ID_RE.fullmatch(provider):
+    if not PROVIDER_ID_RE.fullmatch(provider) or looks_secret(provider):
         raise import_error(
             path,
-            f"provider id '{provider}' is not valid",
-            f"note: provider ids must match {PROVIDER_ID_RE.pattern}",
+            f"provider id {shown(provider, 'id')} is not valid",
+            f"note: provider ids must match {PROVIDER_ID_RE.pattern} and not look like a secret",
         )
     return provider
 
