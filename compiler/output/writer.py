@@ -235,6 +235,8 @@ def _create(path: Path, data: bytes) -> None:
         while view:
             view = view[os.write(handle, view) :]
         os.fsync(handle)
+    except OSError as exc:  # os.write names no file: name it for the diagnostic
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     finally:
         os.close(handle)
 
