@@ -73,3 +73,11 @@ def test_the_walk_is_sorted_and_nested(root: Path) -> None:
         (root / "templates" / name).write_text("x")
     found = [p.relative_to(root).as_posix() for p in repofiles.walk(root, root / "templates", 9)]
     assert found == ["templates/a.j2", "templates/b/a.j2", "templates/z.j2"]
+
+
+def test_a_listing_stops_at_the_file_cap(root: Path) -> None:
+    for index in range(4):
+        (root / "templates" / f"{index}.yaml").write_text("x")
+    assert len(repofiles.listing(root, root / "templates", 4)) == 4
+    with pytest.raises(FileProblem, match="holds more than 3 files"):
+        repofiles.listing(root, root / "templates", 3)

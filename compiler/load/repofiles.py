@@ -26,6 +26,7 @@ MAX_DATA_BYTES = 64 * MIB  # one catalog, lock, rendered config or native catalo
 MAX_TEMPLATE_FILES = 1000  # files under templates/
 MAX_TEMPLATE_BYTES = 16 * MIB  # all of templates/ together
 MAX_WALK_DEPTH = 32  # folders under templates/
+MAX_FOLDER_FILES = 10_000  # files in one policy folder (policies/teams/, environments/)
 
 
 class FileProblem(Exception):
@@ -144,4 +145,21 @@ def walk(root: Path, folder: Path, max_files: int, max_depth: int = MAX_WALK_DEP
                 found.append(path)
                 if len(found) > max_files:
                     raise FileProblem(f"{shown(root, folder)} holds more than {max_files} files")
+    return sorted(found)
+
+
+def listing(root: Path, folder: Path, max_files: int = MAX_FOLDER_FILES) -> list[Path]:
+    """The entries of one folder, sorted, after checking it stays inside `root`; stops reading
+    as soon as there are more than `max_files`.
+
+    Raises:
+        FileProblem: the folder leads outside `root`, or holds more than `max_files` entries.
+    """
+    confine(root, folder)
+    found: list[Path] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            found.append(folder / entry.name)
+            if len(found) > max_files:
+                raise FileProblem(f"{shown(root, folder)} holds more than {max_files} files")
     return sorted(found)

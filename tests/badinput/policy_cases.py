@@ -196,6 +196,7 @@ SCHEMA = [
 ]
 
 OUTSIDE_SECRET = Link("@/outside/secret.txt")
+MANY_TEAMS = Many(10001, "f{}.txt", "")
 PATHS = [
     Case("template-link-environ", V, 2, "PC003", None, {TEMPLATE: Link("/proc/self/environ")}),
     Case("template-link-secret", C, 2, "PC003", TEMPLATE_FILE, {TEMPLATE: OUTSIDE_SECRET}),
@@ -234,6 +235,7 @@ PATHS = [
         "policies/teams",
         {"repo/policies/teams": Link("@/outside")},
     ),
+    Case("teams-10001-files", V, 2, "PC003", "policies/teams", {"repo/policies/teams": MANY_TEAMS}),
     Case("tiers-link-outside", V, 2, "PC003", "policies/tiers.yaml", {TIERS: OUTSIDE_SECRET}),
     Case(
         "env-link-outside",
