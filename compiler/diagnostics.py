@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
+from .redaction import printable
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -140,11 +142,12 @@ def bounded(diag: Diagnostic) -> Diagnostic:
         >>> len(d.message) < 2000, len(d.notes), d.notes[-1]
         (True, 31, '... and 10 more notes')
     """
-    notes = [_clip(note, MAX_NOTE_CHARS) for note in diag.notes[:MAX_NOTES]]
+    notes = [printable(_clip(note, MAX_NOTE_CHARS)) for note in diag.notes[:MAX_NOTES]]
     if len(diag.notes) > MAX_NOTES:
         notes.append(f"... and {len(diag.notes) - MAX_NOTES} more notes")
-    message = _clip(diag.message, MAX_MESSAGE_CHARS)
-    return Diagnostic(diag.code, diag.severity, message, diag.span, tuple(notes))
+    message = printable(_clip(diag.message, MAX_MESSAGE_CHARS))
+    span = diag.span and Span(printable(diag.span.path), diag.span.line, diag.span.column)
+    return Diagnostic(diag.code, diag.severity, message, span, tuple(notes))
 
 
 def format_text_one(diag: Diagnostic, color: bool = False) -> str:

@@ -347,6 +347,22 @@ def redact_text(text: str) -> str:
     return "\n".join(redact_line(line) for line in text.split("\n"))
 
 
+# --------------------------------------------------------------------------- terminals
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (escape sequences, carriage returns, bells) shown as
+    `\\xNN`, so a value from a repository cannot rewrite a terminal or a CI log.
+
+    Example:
+        >>> printable("ok\\tline\\n\\x1b[2Jgone\\r")
+        'ok\\tline\\n\\\\x1b[2Jgone\\\\x0d'
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
 # --------------------------------------------------------------------------- URLs
 
 _URL_SECRET_SEGMENT = re.compile(r"(?=[\w.~-]*\d)(?=[\w.~-]*[A-Za-z])[\w.~-]{20,}")

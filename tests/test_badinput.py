@@ -157,6 +157,7 @@ def test_bad_input(
         assert f"{case.at}:" in output or github in output, output
     assert [p for p in moved if not _allowed(p, case)] == [], output
     assert CANARY not in output and PLAIN not in output, output
+    assert not set(output) & {"\x1b", "\x07", "\r"}, output  # no terminal escapes get through
     assert _secret_free(sandbox, moved) == []
     assert len(output) < MAX_OUTPUT
 

@@ -199,3 +199,15 @@ def test_write_file_errors_are_PC306_and_leave_nothing(tmp_path: Path) -> None:
 def test_output_paths_must_be_environment_files(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not an output path"):
         writer.write([OutputFile("rendered/../x", "{}")], tmp_path)
+
+
+def test_recovery_never_moves_a_planted_link_into_rendered(make_project: Build, cli: Cli) -> None:
+    root = two_env_repo(make_project)
+    assert cli("compile", "--root", str(root)).exit_code == 0
+    staging = root / "rendered" / f"{writer.STAGING_PREFIX}planted"
+    staging.mkdir()
+    (staging / "evil.old").symlink_to(root.parent, target_is_directory=True)
+    retier(root)
+    assert cli("compile", "--root", str(root)).exit_code == 0
+    assert not os.path.lexists(root / "rendered/evil") and not staging.exists()
+    assert root.parent.is_dir()

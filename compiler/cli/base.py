@@ -29,7 +29,7 @@ import click
 
 from .. import diagnostics
 from ..diagnostics import CompileError, Diagnostic
-from ..redaction import redact_text
+from ..redaction import printable, redact_text
 
 EXIT_OK, EXIT_CHANGES, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -54,16 +54,20 @@ class Output:
             return  # json reports carry their diagnostics on stdout
         else:
             text = diagnostics.format_text(items, self.max_errors, self.color)
-        self.echo(text, err=True)
+        self.echo(text, err=True, styled=True)  # diagnostics.bounded escaped each part
 
     def result(self, text: str) -> None:
         if not self.quiet or self.format == "json":
             self.echo(text)
 
-    def echo(self, text: str, err: bool = False, nl: bool | None = None) -> None:
-        """Print `text` (stdout, or stderr with `err`), redacted; by default it ends in one
-        newline (`nl=False`: as it is, for progress lines)."""
-        click.echo(redact_text(text), err=err, nl=not text.endswith("\n") if nl is None else nl)
+    def echo(
+        self, text: str, err: bool = False, nl: bool | None = None, styled: bool = False
+    ) -> None:
+        """Print `text` (stdout, or stderr with `err`), redacted, its control characters shown
+        as escapes (`styled`: it carries our own colours, its parts were escaped already); by
+        default it ends in one newline (`nl=False`: as it is, for progress lines)."""
+        shown = redact_text(text if styled else printable(text))
+        click.echo(shown, err=err, nl=not text.endswith("\n") if nl is None else nl)
 
 
 def annotation_prefix(root: Path) -> str:

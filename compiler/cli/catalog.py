@@ -304,6 +304,6 @@ def _progress_writer() -> Callable[[str], None] | None:
         return None
 
     def show(line: str) -> None:
-        Output().echo(f"\r{line}\x1b[K", err=True, nl=False)
+        Output().echo(f"\r{line}\x1b[K", err=True, nl=False, styled=True)  # counts only
 
     return show

@@ -320,7 +320,8 @@ def recover(root: Path) -> None:
             continue
         for aside in sorted(staging.glob("*.old")):
             home = rendered / aside.name.removesuffix(".old")
-            if not os.path.lexists(home):
+            # only a real folder, as the writer moved it: never a link planted in a repository
+            if aside.is_dir() and not aside.is_symlink() and not os.path.lexists(home):
                 os.rename(aside, home)
         _remove(staging)
 

@@ -6,6 +6,7 @@ import json
 
 from .base import (
     CANARY,
+    CATALOG,
     CATALOG_DOC,
     CONFIG,
     CORE,
@@ -22,9 +23,10 @@ from .base import (
     Raw,
     Text,
 )
-from .case import COMMON, MIB, PROD_LINE, TEMPLATE_LINE, Case, V, deep, doc, template
+from .case import COMMON, MIB, PROD_LINE, TEMPLATE_LINE, Case, V, catalog, deep, doc, template
 
 OUTSIDE_SECRET = Link("@/outside/secret.txt")
+ESCAPING = catalog(id="acme/\u001b]0;pwned\u0007\u001b[2Jsmall")  # terminal escapes in an id
 TYPO = Append("    teir: fast\n")
 EXPLAIN = ("explain", "--root", "{root}")
 WHAT_IF = ("what-if", "--root", "{root}")
@@ -46,6 +48,7 @@ COMMANDS = [
         {TEMPLATE: Link("/proc/self/environ")},
     ),
     Case("explain-ok", (*EXPLAIN, "triage"), 0),
+    Case("explain-escape-in-id", (*EXPLAIN, "triage"), 0, None, None, {CATALOG: ESCAPING}),
     Case("whatif-bad-selector", (*WHAT_IF, "--without", "nope"), 2),
     Case("whatif-secret-selector", (*WHAT_IF, "--without", f"vendor:{CANARY}"), 2),
     Case("whatif-bad-glob", (*WHAT_IF, "--without", "model:acme/[x"), 2),

@@ -52,6 +52,7 @@ from .case import (
 OPS_AGENT = "policies/teams/ops.yaml:4"
 DEV_NAME = "policies/environments/dev.yaml:2"
 NEW_AGENT = Append("  newbie:\n    tier: fast\n")
+ESCAPE_TIER = '  newbie:\n    tier: "\\e]0;pwned\\a\\e[2Jfast\\r"\n'  # terminal escapes
 LOCK_PATH = "rendered/prod/clawpolicy.lock.json"
 ANCHORS = (
     "owners: &o9 [&o8 [&o7 [&o6 [&o5 [&o4 [&o3 [&o2 [&o1 [lol, lol]]]]]]]]]\n"
@@ -163,6 +164,7 @@ SCHEMA = [
     tier("glob-unclosed", 'prefer: ["acme/[x"]', "PC109"),
     tier("thinking-unknown", "thinking: extreme"),
     Case("unknown-tier", V, 2, "PC104", NEXT, {CORE: Append("  newbie:\n    tier: fats\n")}),
+    Case("escape-in-tier-name", V, 2, "PC104", NEXT, {CORE: Append(ESCAPE_TIER)}),
     patch("agent-twice-across-teams", OPS, "pager:", "coder:", "PC105", OPS_AGENT),
     patch("team-twice", OPS, "team: ops", "team: core", "PC105", "policies/teams/ops.yaml:2"),
     patch(
