@@ -38,10 +38,10 @@ SECRET_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 # Shapes masked in printed text but not refused in output (too likely to be legitimate there).
 _PRINT_SHAPES = (
-    re.compile(r"(?i)\b(?:bearer|basic|token)\s+([\w.~+/=-]{8,})"),
+    re.compile(r"\b(?i:bearer|basic|token)\s+([\w.~+/=-]{8,})"),
     re.compile(r"://([^/\s@:]+)@"),  # user info without a password: a token as the user
     re.compile(
-        r"(?i)[?&;](?:[\w.-]*(?:key|token|secret|sig|signature|password|passwd|pass|auth|"
+        r"[?&;](?i:[\w.-]*(?:key|token|secret|sig|signature|password|passwd|pass|auth|"
         r"credential|session)[\w.-]*)=([^&#\s\"'`|<>)]+)"
     ),
     re.compile(r"\b(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{24,}"),
@@ -157,11 +157,19 @@ def _mask_group(pattern: re.Pattern[str], text: str) -> str:
     return pattern.sub(mask, text)
 
 
+_ANY_SHAPE = re.compile(
+    "|".join(f"(?:{shape.pattern})" for shape in (*(s for _, s in SECRET_SHAPES), *_PRINT_SHAPES))
+    + f"|(?:{_CUT_SHAPE.pattern})"
+)
+
+
 def _shape_mask(match: re.Match[str]) -> str:
     return f"://{MASK}@" if match.group(0).startswith("://") else MASK
 
 
 def _mask_shapes(text: str) -> str:
+    if not _ANY_SHAPE.search(text):
+        return text  # one scan instead of one per shape: the common case
     for _, shape in SECRET_SHAPES:
         text = shape.sub(_shape_mask, text)
     for shape in _PRINT_SHAPES:
@@ -247,11 +255,22 @@ def _mask_after_pointer(line: str) -> str:
     return line
 
 
+# every name in _SECRET_NAMES and _CONTAINERS contains one of these (lowercased)
+_FIELD_HINTS = ("key", "token", "secret", "pass", "auth", "credential", "cookie", "session", "head")
+
+
 def redact_line(line: str) -> str:
     """One line of text with every secret masked (see the module docstring)."""
     if not line:
         return line
-    return _mask_after_pointer(_mask_fields(_mask_shapes(line)))
+    return _redact_fields(_mask_shapes(line))
+
+
+def _redact_fields(line: str) -> str:
+    lowered = line.lower()
+    if not any(hint in lowered for hint in _FIELD_HINTS):
+        return line  # no secret-named field can be on it: skip the two slower passes
+    return _mask_after_pointer(_mask_fields(line))
 
 
 # --------------------------------------------------------------------------- JSON values
@@ -344,7 +363,8 @@ def redact_text(text: str) -> str:
             return text
         ending = "\n" if text.endswith("\n") else ""
         return json.dumps(masked, indent=2, ensure_ascii=False) + ending
-    return "\n".join(redact_line(line) for line in text.split("\n"))
+    text = _mask_shapes(text)  # shapes never span lines: one pass over the whole text
+    return "\n".join(_redact_fields(line) for line in text.split("\n"))
 
 
 # --------------------------------------------------------------------------- terminals
