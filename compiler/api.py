@@ -147,7 +147,7 @@ def compile_project(options: CompileOptions) -> CompileResult:
     """Compile the policy repo at `options.root`; write outputs unless checking or in memory.
 
     A writing compile holds the repository's write lock from before it reads the lock files
-    until its outputs are in place, so a concurrent compile or promote is refused (PC307).
+    until its outputs are in place, so a concurrent compile or promote is refused (PC309).
 
     Raises:
         CompileError: every error of the first failing stage; nothing is written.

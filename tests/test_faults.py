@@ -303,7 +303,7 @@ def test_a_read_only_output_folder_is_exit_2_and_changes_nothing(
     finally:
         rendered.chmod(0o755)
     assert result.exit_code == 2, result.stderr  # type: ignore[attr-defined]
-    assert "error[PC306]: cannot write rendered" in result.stderr  # type: ignore[attr-defined]
+    assert "error[PC308]: cannot write rendered" in result.stderr  # type: ignore[attr-defined]
     assert "nothing was changed" in result.stderr  # type: ignore[attr-defined]
     assert outputs(root) == old and leftovers(root) == []
 
@@ -348,7 +348,7 @@ def test_a_file_size_limit_is_exit_2_and_changes_nothing(states: tuple[Path, Fil
         timeout=300,
     )
     assert done.returncode == 2, done.stderr
-    assert "error[PC306]: cannot write rendered/" in done.stderr
+    assert "error[PC308]: cannot write rendered/" in done.stderr
     assert "File too large" in done.stderr
     assert "Traceback" not in done.stderr
     assert outputs(root) == old and leftovers(root) == []
@@ -394,7 +394,7 @@ def test_a_missing_commit_object_is_exit_2_and_changes_nothing(
 def test_two_writers_at_once_never_mix(states: tuple[Path, Files, Files]) -> None:
     """Two processes write different outputs into the same repository at the same moment,
     twenty times: each environment always ends entirely one writer's, a refused writer exits
-    with PC307, and at least one of the two always succeeds."""
+    with PC309, and at least one of the two always succeeds."""
     root, old, new = states
     first, second = _new_files(old), _new_files(new)
     reset(root, {env: {"openclaw.json": b"{}\n", "clawpolicy.lock.json": b"{}\n"} for env in ENVS})
@@ -421,5 +421,5 @@ def test_compile_is_refused_while_another_holds_the_write_lock(
     with writer.write_lock(root.resolve()):
         result = compile_cli(root, cli)
     assert result.exit_code == 2  # type: ignore[attr-defined]
-    assert "error[PC307]: another clawpolicy run is writing" in result.stderr  # type: ignore[attr-defined]
+    assert "error[PC309]: another clawpolicy run is writing" in result.stderr  # type: ignore[attr-defined]
     assert outputs(root) == old

@@ -91,7 +91,7 @@ def test_a_failed_write_changes_no_environment(
     monkeypatch.setattr(writer, "_create", full_disk_on_the_third_file)
     result = cli("compile", "--root", str(root))
     assert result.exit_code == 2
-    assert "error[PC306]: cannot write rendered/f/" in result.stderr
+    assert "error[PC308]: cannot write rendered/f/" in result.stderr
     assert "No space left on device" in result.stderr
     assert tree(root) == before  # the first environment was staged, never swapped in
 
@@ -107,7 +107,7 @@ def test_a_symlinked_output_folder_is_refused_never_written_through(
     (root / link).symlink_to(elsewhere, target_is_directory=True)
     result = cli("compile", "--root", str(root))
     assert result.exit_code == 2
-    assert f"error[PC306]: cannot write {link}: it is a symlink" in result.stderr
+    assert f"error[PC308]: cannot write {link}: it is a symlink" in result.stderr
     assert list(elsewhere.iterdir()) == []
 
 
@@ -116,7 +116,7 @@ def test_a_second_writer_is_refused_naming_the_lock(make_project: Build, cli: Cl
     with writer.write_lock(root.resolve()):
         result = cli("compile", "--root", str(root))
         assert result.exit_code == 2
-        assert "error[PC307]: another clawpolicy run is writing repo/" in result.stderr
+        assert "error[PC309]: another clawpolicy run is writing repo/" in result.stderr
         assert "flock on" in result.stderr
         assert cli("compile", "--check", "--root", str(root)).exit_code == 1  # readers go on
     assert not (root / "rendered").exists()
@@ -187,12 +187,12 @@ def test_write_file_sweeps_temporaries_of_dead_runs_only(tmp_path: Path) -> None
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, "out.json"])
 
 
-def test_write_file_errors_are_PC306_and_leave_nothing(tmp_path: Path) -> None:
+def test_write_file_errors_are_PC308_and_leave_nothing(tmp_path: Path) -> None:
     (tmp_path / "out.json").mkdir()
     with pytest.raises(writer.CompileError) as caught:
         writer.write_file(tmp_path / "out.json", b"{}")
     [diagnostic] = caught.value.diagnostics
-    assert diagnostic.code == "PC306"
+    assert diagnostic.code == "PC308"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
 
 

@@ -4,11 +4,11 @@
 changed:
 
 1. holds the repository's write lock (`fcntl.flock` on the repository folder itself, so no
-   lock file is ever left behind); a second compile or promote is refused (PC307) instead of
+   lock file is ever left behind); a second compile or promote is refused (PC309) instead of
    interleaving;
 2. stages every changed environment completely in `rendered/.clawpolicy-staging-*/<env>/`
    (new files, plus any other file the environment's folder held), so a failed write (a
-   read-only folder, a full disk, a file-size limit) changes nothing (PC306);
+   read-only folder, a full disk, a file-size limit) changes nothing (PC308);
 3. swaps each staged folder with `rendered/<env>` in one step (`renameat2(RENAME_EXCHANGE)`),
    so after a kill at any instant every environment is entirely old or entirely new;
    where the kernel cannot exchange, a move aside and a move in, which the next run repairs;
@@ -75,7 +75,7 @@ def _fail(relpath: str, exc: OSError | str) -> CompileError:
     return CompileError(
         (
             error(
-                "PC306",
+                "PC308",
                 f"cannot write {relpath}: {reason}",
                 Span(relpath),
                 "note: nothing was changed; every environment keeps its previous files",
@@ -92,7 +92,7 @@ def write_lock(root: Path) -> Iterator[None]:
     """Hold the repository's write lock (an advisory `flock` on the repository folder).
 
     Raises:
-        CompileError: PC307 when another clawpolicy run holds it.
+        CompileError: PC309 when another clawpolicy run holds it.
     """
     try:
         handle = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -105,7 +105,7 @@ def write_lock(root: Path) -> Iterator[None]:
             raise CompileError(
                 (
                     error(
-                        "PC307",
+                        "PC309",
                         f"another clawpolicy run is writing {root.name}/ (it holds the write "
                         f"lock: an flock on {root})",
                         Span(OUTPUT_DIR),
@@ -150,7 +150,7 @@ def write(
         locked: the caller already holds `write_lock(root)`.
 
     Raises:
-        CompileError: PC306 when anything cannot be written (nothing changed then), PC307 when
+        CompileError: PC308 when anything cannot be written (nothing changed then), PC309 when
             another run holds the write lock.
     """
     ordered = sorted(files, key=lambda f: f.relpath)
@@ -340,7 +340,7 @@ def write_file(path: Path, data: bytes) -> None:
     longer locked) are removed first; a symlink at `path` is replaced, never written through.
 
     Raises:
-        CompileError: PC306 when the file cannot be written (nothing changed then).
+        CompileError: PC308 when the file cannot be written (nothing changed then).
     """
     folder = path.parent
     try:

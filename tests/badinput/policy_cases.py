@@ -339,15 +339,15 @@ OUTPUTS = [
         LOCK_PATH,
         {LOCK: Text('{"version": 1, "agents": {"triage": {"primary": 5}}}')},
     ),
-    Case("rendered-link", C, 2, "PC306", "rendered", {"repo/rendered": Link("@/outside")}),
+    Case("rendered-link", C, 2, "PC308", "rendered", {"repo/rendered": Link("@/outside")}),
     Case(
-        "rendered-env-link", C, 2, "PC306", "rendered/prod", {"repo/rendered/prod": Link("@/live")}
+        "rendered-env-link", C, 2, "PC308", "rendered/prod", {"repo/rendered/prod": Link("@/live")}
     ),
-    Case("rendered-env-file", C, 2, "PC306", "rendered/prod", {"repo/rendered/prod": Text("x")}),
-    Case("config-link-outside", C, 2, "PC306", RENDERED_PROD, {CONFIG: OUTSIDE_SECRET}),
-    Case("config-folder-check", CHECK, 2, "PC306", RENDERED_PROD, {CONFIG: Folder()}),
+    Case("rendered-env-file", C, 2, "PC308", "rendered/prod", {"repo/rendered/prod": Text("x")}),
+    Case("config-link-outside", C, 2, "PC308", RENDERED_PROD, {CONFIG: OUTSIDE_SECRET}),
+    Case("config-folder-check", CHECK, 2, "PC308", RENDERED_PROD, {CONFIG: Folder()}),
     Case(
-        "check-rendered-link", CHECK, 2, "PC306", "rendered", {"repo/rendered": Link("@/outside")}
+        "check-rendered-link", CHECK, 2, "PC308", "rendered", {"repo/rendered": Link("@/outside")}
     ),
     Case("check-stale", CHECK, 1, None, None, {CORE: NEW_AGENT}),
     Case(
