@@ -1,7 +1,10 @@
-"""Benchmark: import every shared native catalog and print time and counts per format.
+"""Benchmark: import native catalogs and print time and counts per format.
 
-    python bench/bench_import.py              # best of 3 runs per file
-    python bench/bench_import.py --runs 1
+    python bench/bench_import.py DIR          # the full native files in DIR, best of 3 runs
+    python bench/bench_import.py --runs 1     # the small excerpts in tests/data/catalogs
+
+DIR holds the full catalogs the excerpts were cut from (file names and sources:
+tests/data/catalogs/README.md); only they give figures worth comparing.
 
 Each run reads the file, parses the JSON, normalizes it and serializes the snapshot: what
 `clawpolicy catalog import` does minus the write. The Infron row uses a generated response of
@@ -20,7 +23,7 @@ from typing import Any
 from compiler.catalogs.importers import IMPORTERS, ImportOptions, ImportResult
 from compiler.load.catalog import serialize_snapshot
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "catalogs"
+EXCERPTS = Path(__file__).resolve().parents[1] / "tests" / "data" / "catalogs"
 FILES = (
     ("openrouter", "openrouter-models-2026-05-15.json", date(2026, 5, 15)),
     ("openrouter", "openrouter-models-2026-06-16.json", date(2026, 6, 16)),
@@ -72,10 +75,15 @@ def import_file(fmt: str, path: Path, as_of: date) -> ImportResult:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per file (the best is shown)")
-    runs = parser.parse_args().runs
+    parser.add_argument(
+        "directory", nargs="?", type=Path, default=EXCERPTS, help="folder of the native files"
+    )
+    args = parser.parse_args()
+    runs = args.runs
+    print(f"catalogs from {args.directory}")
     print(f"{'format':<11}{'file':<40}{'entries':>8}{'offers':>8}{'skipped':>9}{'seconds':>9}")
     for fmt, name, as_of in FILES:
-        path = SHARED / name
+        path = args.directory / name
         if not path.is_file():
             print(f"{fmt:<11}{name:<40}  (missing: {path})")
             continue

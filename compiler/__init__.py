@@ -8,9 +8,12 @@ is a thin layer over the API.
 
 from typing import Any
 
-__version__ = "0.1.0"
-# The one place the OpenClaw release we target is pinned.
+__version__ = "0.2.0"
+# The one place the OpenClaw releases we target are pinned: an environment's `openclaw_version`
+# is one of OPENCLAW_VERSIONS (default OPENCLAW_VERSION); each has its JSON Schema vendored in
+# compiler/output/schemas/.
 OPENCLAW_VERSION = "2026.9.6"
+OPENCLAW_VERSIONS = ("2026.8.1", "2026.9.6")
 
 _EXPORTS = {
     "CompileOptions": "compiler.api",
@@ -41,5 +44,6 @@ __all__ = [  # noqa: RUF022 (the library names, then the constants)
     "promote_project",
     "validate_project",
     "OPENCLAW_VERSION",
+    "OPENCLAW_VERSIONS",
     "__version__",
 ]

@@ -1,8 +1,14 @@
 """The library API: load -> resolve -> render -> check -> write. The only module that knows the
 order of the stages. The commands in `compiler.cli` call these functions and print what they
 return; the GitOps loop (diff, promote) builds on them in `compiler.gitops.api`.
+
+An environment with `promote_from` is never resolved or rendered here: its committed files are
+what it runs (checked by `compiler.promote.state`: a hand edit is PC307), and what the next
+promotion would change is computed and reported as pending, never as an error.
 """
 
+import dataclasses
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,9 +17,13 @@ from .diagnostics import CompileError, Diagnostic, Severity, Span, error, raise_
 from .load import repofiles
 from .load.loader import load_project
 from .load.project import Environment, Project
-from .output import conformance, lockfile, renderer, writer
-from .output.writer import OutputFile, WriteReport, lock_path
-from .resolve.resolver import Resolution, resolve
+from .output import lockfile, writer
+from .output.environment import render_env
+from .output.writer import OutputFile, WriteReport, config_path, lock_path
+from .promote import pendingreport, promoter, state
+from .promote.pending import PendingPromotion, Side
+from .promote.running import running_resolution
+from .resolve.resolver import REPLACED, WOULD_BE_REPLACED, Resolution
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +44,7 @@ class CompileResult:
     files: tuple[OutputFile, ...]
     report: WriteReport | None
     warnings: tuple[Diagnostic, ...] = field(default=())
+    pending: Mapping[str, PendingPromotion] = field(default_factory=dict)  # promoted envs
 
 
 def select_environments(project: Project, names: Iterable[str]) -> tuple[Environment, ...]:
@@ -57,6 +68,34 @@ def select_environments(project: Project, names: Iterable[str]) -> tuple[Environ
     return tuple(project.environments[n] for n in (wanted or project.environments))
 
 
+def read_committed(root: Path, relpath: str, code: str = "PC003") -> str | None:
+    """A committed output's text as it is on disk (no newline translation), None if absent.
+
+    Raises:
+        CompileError: `code` when it cannot be read (a folder, a FIFO, not UTF-8, larger than
+            MAX_DATA_BYTES, a symlink that leaves the repository).
+    """
+    try:
+        return repofiles.read_text(root / relpath, repofiles.MAX_DATA_BYTES, root)
+    except FileNotFoundError:
+        return None
+    except repofiles.FileProblem as exc:
+        message = f"lock file {exc}" if code == "PC110" else str(exc)
+        notes = ("hint: delete it and run clawpolicy compile --upgrade to re-resolve",)
+        raise CompileError(
+            (error(code, message, Span(relpath), *(notes if code == "PC110" else ())),)
+        ) from None
+
+
+def read_config(root: Path, env: str) -> object:
+    """The committed openclaw.json of `env`, parsed; None when absent or not JSON."""
+    text = read_committed(root, config_path(env))
+    try:
+        return None if text is None else json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
 def read_lock(root: Path, env: str) -> lockfile.Lock:
     """`rendered/<env>/clawpolicy.lock.json` (the empty lock when there is none).
 
@@ -64,16 +103,8 @@ def read_lock(root: Path, env: str) -> lockfile.Lock:
         CompileError: PC110 when it cannot be read (a folder, not UTF-8, too large, a symlink
             that leaves the repository) or is not a valid lock.
     """
-    try:
-        text = repofiles.read_text(root / lock_path(env), repofiles.MAX_DATA_BYTES, root)
-    except FileNotFoundError:
-        return lockfile.EMPTY
-    except repofiles.FileProblem as exc:
-        hint = "hint: delete it and run clawpolicy compile --upgrade to re-resolve"
-        raise CompileError(
-            (error("PC110", f"lock file {exc}", Span(lock_path(env)), hint),)
-        ) from None
-    return lockfile.parse(text, lock_path(env))
+    text = read_committed(root, lock_path(env), "PC110")
+    return lockfile.EMPTY if text is None else lockfile.parse(text, lock_path(env), env)
 
 
 def locked_chains(
@@ -86,16 +117,6 @@ def locked_chains(
         return {}
     dropped = set(options.upgrade_agents)
     return {key: refs for key, refs in lock.chains.items() if key not in dropped}
-
-
-def env_inputs(project: Project, env: Environment) -> dict[str, str]:
-    """Digests of the files that decide this environment's output."""
-    wanted = {"policies/tiers.yaml", env.path, *env.catalog_paths}
-    return {
-        path: digest
-        for path, digest in project.input_digests.items()
-        if path in wanted or path.startswith(("policies/teams/", "templates/"))
-    }
 
 
 def _check_upgrade_agents(project: Project, options: CompileOptions) -> None:
@@ -111,20 +132,6 @@ def _compile_env(
 ) -> tuple[Resolution, list[OutputFile]]:
     lock = read_lock(root, env.name)
     return render_env(project, env, locked_chains(lock, env, options))
-
-
-def render_env(
-    project: Project, env: Environment, locked: Mapping[str, tuple[str, ...]]
-) -> tuple[Resolution, list[OutputFile]]:
-    """Resolve `env` over `locked` chains, render and check it: its config and lock texts."""
-    resolution = resolve(project, env, locked)
-    rendered = renderer.render(project, resolution)
-    raise_if_errors(conformance.check(rendered.text, rendered.relpath))
-    lock_text = lockfile.serialize(lockfile.build(resolution, env_inputs(project, env)))
-    return resolution, [
-        OutputFile(rendered.relpath, rendered.text),
-        OutputFile(lock_path(env.name), lock_text),
-    ]
 
 
 def _stale_outputs(project: Project, root: Path) -> list[Diagnostic]:
@@ -163,30 +170,99 @@ def _compile(options: CompileOptions, root: Path) -> CompileResult:
     project = load_project(root)
     _check_upgrade_agents(project, options)
     found: list[Diagnostic] = list(project.warnings)
+    waiting: list[Diagnostic] = []  # pending promotions: warnings even with --strict
     resolutions: dict[str, Resolution] = {}
     files: list[OutputFile] = []
-    for env in select_environments(project, options.envs):
+    pending: dict[str, PendingPromotion] = {}
+    selected = select_environments(project, options.envs)
+    for env in _sources_first(project, selected):
+        resolution: Resolution | None
         try:
-            resolution, outputs = _compile_env(project, env, options, root)
+            if env.spec.promote_from is None:
+                resolution, outputs = _compile_env(project, env, options, root)
+                found.extend(resolution.warnings if env in selected else ())
+            else:
+                sources = {name: lockfile.lock_of(r) for name, r in resolutions.items()}
+                state = _promoted_env(project, env, root, sources)
+                resolution, outputs, pending[env.name] = state
+                waiting.extend(pendingreport.diagnostics(pending[env.name]))
+                if resolution is not None and env in selected:  # live, not pending
+                    found.extend(promoter.over_budget(project, resolution))
         except CompileError as exc:
-            found.extend(exc.diagnostics)
+            found.extend(exc.diagnostics if env in selected else ())
             continue
-        resolutions[env.name] = resolution
-        files.extend(outputs)
-        found.extend(resolution.warnings)
+        if resolution is not None:
+            resolutions[env.name] = resolution
+        files.extend(outputs if env in selected else ())
+    kept = [e.name for e in selected]
+    resolutions = {
+        n: resolutions[n] for n in project.environments if n in kept and n in resolutions
+    }
+    pending = {name: pending[name] for name in project.environments if name in pending}
     found.extend(_stale_outputs(project, root))
     found = dedupe(found)
+    if options.check or not options.write:
+        found = [_as_dry_run(d) for d in found]
     if options.strict:
         found = [_as_error(d) for d in found]
     raise_if_errors(found)
-    warnings = tuple(d for d in found if d.severity is Severity.WARNING)
+    warnings = tuple(dedupe([d for d in found if d.severity is Severity.WARNING] + waiting))
     writing = options.write and not options.check
     report = writer.write(files, root, options.check, locked=writing) if options.write else None
-    return CompileResult(project, resolutions, tuple(files), report, warnings)
+    return CompileResult(project, resolutions, tuple(files), report, warnings, pending)
+
+
+def _sources_first(project: Project, envs: Iterable[Environment]) -> list[Environment]:
+    """`envs` and the environments they promote from (compiled in memory only, so a pending
+    promotion is the same whichever environments are selected), sources first (the loader
+    refused promote_from cycles)."""
+    wanted: dict[str, int] = {}
+    for env in envs:
+        chain = [env.name]
+        while (source := project.environments[chain[-1]].spec.promote_from) is not None:
+            if source in chain or len(chain) > len(project.environments):
+                break
+            chain.append(source)
+        for depth, name in enumerate(reversed(chain)):
+            wanted[name] = max(wanted.get(name, 0), depth)
+    return [project.environments[n] for n in sorted(wanted, key=lambda n: (wanted[n], n))]
+
+
+# --------------------------------------------------------------------------- promoted
+
+
+def _promoted_env(
+    project: Project, env: Environment, root: Path, sources: Mapping[str, lockfile.Lock]
+) -> tuple[Resolution | None, list[OutputFile], PendingPromotion]:
+    """A promoted environment as committed (its files are never written by compile), and
+    what its next promotion would change."""
+    config_text = read_committed(root, config_path(env.name))
+    lock_text = read_committed(root, lock_path(env.name), "PC110")
+    lock, config = state.check_committed(env, config_text, lock_text)
+    source = str(env.spec.promote_from)
+    source_lock = sources.get(source) or read_lock(root, source)
+    running = Side(lock, config)
+    upcoming = state.next_promotion(
+        project, (project.environments[source], source_lock), env, running
+    )
+    if config_text is None or lock_text is None:
+        return None, [], upcoming
+    files = [
+        OutputFile(config_path(env.name), config_text),
+        OutputFile(lock_path(env.name), lock_text),
+    ]
+    return running_resolution(project, env, lock, config), files, upcoming
 
 
 def dedupe(items: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(dict.fromkeys(items), key=Diagnostic.sort_key)
+
+
+def _as_dry_run(diag: Diagnostic) -> Diagnostic:
+    """Nothing is written: a replaced locked choice *would be* replaced."""
+    if diag.code != "PC207":
+        return diag
+    return dataclasses.replace(diag, message=diag.message.replace(REPLACED, WOULD_BE_REPLACED))
 
 
 def _as_error(diag: Diagnostic) -> Diagnostic:

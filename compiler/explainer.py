@@ -1,19 +1,20 @@
 """Explain one agent's resolution: merged constraints with provenance, ranked candidates, the
-chosen chain and every rejected offer with its reasons. Pure; formats text and JSON.
+chosen chain and every rejected offer with its reasons. Pure; formats text and the JSON payload.
 """
 
 import difflib
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import api, jsontext
-from .diagnostics import CompileError, error, format_text_one
-from .load.catalog import Offer, json_ready
+from . import api
+from .diagnostics import CompileError, Diagnostic, error, format_text_one
+from .jsontext import chain_json
+from .load.catalog import Offer
 from .load.loader import load_project
 from .load.project import Project
 from .resolve.constraints import Source, provenance
+from .resolve.modelage import retirement, retires_within
 from .resolve.resolver import SubjectReport, agent_subject, resolve_subject
 
 
@@ -24,6 +25,9 @@ class Explanation:
     tier: str | None
     environment: str
     report: SubjectReport | None  # None: the agent has no tier in this environment
+    promoted_from: str | None = None  # the environment runs what was promoted from it
+    running: tuple[str, ...] = ()  # in a promoted environment: the chain its lock records
+    retire_warning_days: int = 30  # the environment's window for "retires soon"
 
 
 def explain(root: Path, agent_id: str, envs: tuple[str, ...] = ()) -> tuple[Explanation, ...]:
@@ -58,13 +62,15 @@ def _explain_env(project: Project, root: Path, agent_id: str, env_name: str) -> 
     agent = project.agents[agent_id]
     subject = agent_subject(project, env, agent)
     tier = agent.spec.tier or env.spec.default_tier
+    source, days = env.spec.promote_from, env.spec.retire_warning_days
     if subject is None:
-        return Explanation(agent_id, agent.team, tier, env_name, None)
+        return Explanation(agent_id, agent.team, tier, env_name, None, source, (), days)
     lock = api.read_lock(root, env_name)
     report = resolve_subject(
         project, env, subject, api.locked_chains(lock, env, api.CompileOptions())
     )
-    return Explanation(agent_id, agent.team, tier, env_name, report)
+    running = lock.chains.get(agent_id, ()) if source else ()
+    return Explanation(agent_id, agent.team, tier, env_name, report, source, running, days)
 
 
 def _price(offer: Offer, key: str) -> str:
@@ -74,9 +80,11 @@ def _price(offer: Offer, key: str) -> str:
 
 def _offer_line(offer: Offer) -> str:
     context = f"{offer.context_window:,}" if offer.context_window else "?"
+    retires = retirement(offer)
     return (
         f"{offer.ref}  in {_price(offer, 'input')} out {_price(offer, 'output')} USD/1M, "
         f"context {context}, vendor {offer.vendor}"
+        + (f", retires {retires.isoformat()}" if retires else "")
     )
 
 
@@ -94,6 +102,8 @@ def _constraint_values(report: SubjectReport) -> dict[str, Any]:
         "fallbacks": merged.fallbacks,
         "diversity": merged.diversity,
         "thinking": merged.thinking,
+        "vendors": None if merged.vendors is None else list(merged.vendors),
+        "min_age_days": merged.min_age_days,
     }
 
 
@@ -120,12 +130,17 @@ def format_text(explanations: tuple[Explanation, ...]) -> str:
     return "\n\n".join(_format_one(e) for e in explanations) + "\n"
 
 
-def _why_chosen(report: SubjectReport, index: int, offer: Offer) -> str:
-    if index == 0 and report.subject.pin is not None:
-        return f"  [pinned at {report.subject.pin_span}]"
-    if report.result is not None and offer.ref in report.result.kept_from_lock:
-        return "  [kept from lock]"
-    return ""
+def _why_chosen(item: Explanation, report: SubjectReport, index: int, offer: Offer) -> str:
+    if item.promoted_from is not None:
+        why = f"  [promoted from {item.promoted_from}]"
+    elif index == 0 and report.subject.pin is not None:
+        why = f"  [pinned at {report.subject.pin_span}]"
+    elif report.result is not None and offer.ref in report.result.kept_from_lock:
+        why = "  [kept from lock]"
+    else:
+        why = ""
+    soon = retires_within(offer, item.retire_warning_days)
+    return why + (f"  [! {soon}]" if soon else "")
 
 
 def _format_one(item: Explanation) -> str:
@@ -135,17 +150,29 @@ def _format_one(item: Explanation) -> str:
     report = item.report
     if report is None:
         return f"{head}\n  no tier: set tier on the agent or default_tier on the environment"
-    lines = [head, f"  defined at {report.subject.span}", "", "merged constraints:"]
+    lines = [head, f"  defined at {report.subject.span}"]
+    if item.promoted_from is not None:
+        lines.append(
+            f"  runs what was promoted from {item.promoted_from}; changes only by "
+            f"clawpolicy promote {item.promoted_from} {item.environment}"
+        )
+    lines += ["", "merged constraints:"]
     for key, value, sources in _constraint_rows(report):
         origin = "; ".join(str(s) for s in sources) or "default"
         lines.append(f"  {key:<17} {_shown(value):<30} from {origin}")
     lines += ["", "chosen chain:"]
-    if report.result is None:
-        lines.append("  (none)")
+    if report.result is None and item.running:
+        lines += [
+            f"  {'primary' if i == 0 else f'fallback {i}':<11} {ref}  [promoted from "
+            f"{item.promoted_from}; no longer fits its policy: see diagnostics]"
+            for i, ref in enumerate(item.running)
+        ]
+    elif report.result is None:
+        lines.append("  (none)" + ("  [not promoted yet]" if item.promoted_from else ""))
     else:
         for index, offer in enumerate(report.result.chain):
             role = "primary" if index == 0 else f"fallback {index}"
-            lines.append(f"  {role:<11} {offer.ref}{_why_chosen(report, index, offer)}")
+            lines.append(f"  {role:<11} {offer.ref}{_why_chosen(item, report, index, offer)}")
         if report.result.cost is not None:
             lines.append(f"  estimated cost of the primary: {report.result.cost:.2f} USD/month")
     lines += ["", f"ranked candidates ({len(report.ranking.candidates)}):"]
@@ -177,38 +204,48 @@ def _source_json(source: Source) -> dict[str, Any]:
     }
 
 
-def to_json(explanations: tuple[Explanation, ...]) -> str:
-    items = []
-    for item in explanations:
-        body: dict[str, Any] = {
-            "agent": item.agent,
-            "team": item.team,
-            "tier": item.tier,
-            "environment": item.environment,
+def _environment_json(item: Explanation) -> dict[str, Any]:
+    body: dict[str, Any] = {"tier": item.tier, "promoted_from": item.promoted_from}
+    report = item.report
+    if report is None:
+        return {**body, "constraints": None, "chain": None, "candidates": [], "rejected": []}
+    result = report.result
+    body["constraints"] = {
+        key: {"value": value, "from": [_source_json(s) for s in sources]}
+        for key, value, sources in _constraint_rows(report)
+    }
+    if result is not None:
+        body["chain"] = chain_json(result.refs, result.cost)
+        body["retiring"] = {
+            o.ref: soon
+            for o in result.chain
+            if (soon := retires_within(o, item.retire_warning_days))
         }
-        report = item.report
-        if report is not None:
-            body["constraints"] = {
-                key: {"value": value, "from": [_source_json(s) for s in sources]}
-                for key, value, sources in _constraint_rows(report)
-            }
-            result = report.result
-            body["chain"] = list(result.refs) if result else []
-            body["monthly_cost"] = result.cost if result and result.cost is not None else None
-            body["candidates"] = [_offer_json(o) for o in report.ranking.candidates]
-            body["rejected"] = [
-                {**_offer_json(r.offer), "reasons": list(r.reasons)}
-                for r in report.ranking.rejected
-            ]
-            body["diagnostics"] = [
-                {"code": d.code, "severity": d.severity.value, "message": d.message}
-                for d in report.diagnostics
-            ]
-        items.append(body)
-    return jsontext.dumps(json_ready(items))
+    else:  # a promoted chain that no longer fits is still what the environment runs
+        body["chain"] = chain_json(item.running, None) if item.running else None
+    body["candidates"] = [_offer_json(o) for o in report.ranking.candidates]
+    body["rejected"] = [
+        {**_offer_json(r.offer), "reasons": list(r.reasons)} for r in report.ranking.rejected
+    ]
+    return body
 
 
-def _decimal_text(value: object) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(type(value).__name__)
+def to_payload(explanations: tuple[Explanation, ...]) -> dict[str, Any]:
+    """The `explain --format json` payload (docs/json.md): the agent, its team, and per
+    environment its tier, merged constraints with provenance, chain, candidates and rejections."""
+    first = explanations[0]
+    return {
+        "agent": first.agent,
+        "team": first.team,
+        "environments": {item.environment: _environment_json(item) for item in explanations},
+    }
+
+
+def diagnostics_of(explanations: tuple[Explanation, ...]) -> tuple[Diagnostic, ...]:
+    """What resolving the agent reported, in every explained environment."""
+    return tuple(d for e in explanations if e.report is not None for d in e.report.diagnostics)
+
+
+def is_resolved(explanations: tuple[Explanation, ...]) -> bool:
+    """Whether the agent has a chain in every explained environment."""
+    return all(e.report is not None and e.report.result is not None for e in explanations)

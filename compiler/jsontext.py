@@ -1,4 +1,5 @@
-"""Canonical JSON text: the one way every output file is written. Pure.
+"""Canonical JSON text: the one way every output file is written, and the chain object every
+JSON report shares. Pure.
 
 2-space indent, key order kept, non-ASCII kept, trailing newline: byte for byte what
 `json.dumps(value, indent=2, ensure_ascii=False) + "\\n"` gives (a property test holds it to
@@ -8,8 +9,12 @@ generator while this builds one list of strings.
 
 import json
 import math
+from collections.abc import Sequence
+from decimal import Decimal
 from json.encoder import encode_basestring
 from typing import Any
+
+CENT = Decimal("0.01")
 
 
 def _scalar(value: Any) -> str:
@@ -90,3 +95,36 @@ def dumps(value: Any) -> str:
 def reference_dumps(value: Any) -> str:
     """What `dumps` must equal: the standard library's pretty printer."""
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def cents(value: Decimal | None) -> Decimal | None:
+    """A USD amount as reports show it: to the cent (None stays None)."""
+    return None if value is None else value.quantize(CENT)
+
+
+def cost_move(old: Decimal | None, new: Decimal | None) -> dict[str, Decimal | None]:
+    """`{before, after, delta}`: a monthly cost before and after a change, to the cent; null
+    where a side is unknown.
+
+    Example:
+        >>> cost_move(Decimal("10"), Decimal("7.5"))["delta"]
+        Decimal('-2.50')
+    """
+    delta = new - old if old is not None and new is not None else None
+    return {"before": cents(old), "after": cents(new), "delta": cents(delta)}
+
+
+def chain_json(refs: Sequence[str], monthly_cost: Decimal | None) -> dict[str, Any] | None:
+    """The chain object every JSON report uses (docs/json.md); None for no chain.
+
+    `monthly_cost` (the primary's estimated USD per month) is kept to the cent.
+
+    Example:
+        >>> chain_json(("p/a", "p/b"), Decimal("12.346"))
+        {'primary': 'p/a', 'fallbacks': ['p/b'], 'monthly_cost': Decimal('12.35')}
+        >>> chain_json((), None) is None
+        True
+    """
+    if not refs:
+        return None
+    return {"primary": refs[0], "fallbacks": list(refs[1:]), "monthly_cost": cents(monthly_cost)}

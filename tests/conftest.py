@@ -14,7 +14,6 @@ from click.testing import CliRunner
 pytest_plugins = ["tests.support.openclaw_fixture"]
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 DATA = Path(__file__).resolve().parent / "data"
 
 

@@ -118,8 +118,9 @@ LAYERS = (
     re.compile(r"^compiler\.load(\.\w+)*$"),
     re.compile(r"^compiler\.resolve(\.\w+)*$"),
     re.compile(r"^compiler\.output(\.\w+)*$"),
+    re.compile(r"^compiler\.promote(\.\w+)*$"),
     re.compile(r"^compiler\.api$"),
-    re.compile(r"^compiler\.(gitops|catalogs)(\.\w+)*$|^compiler\.explainer$"),
+    re.compile(r"^compiler\.(gitops|catalogs|adopt)(\.\w+)*$|^compiler\.(explainer|costreport)$"),
     re.compile(r"^compiler\.cli(\.\w+)*$|^compiler\.__main__$"),
 )
 
@@ -161,3 +162,15 @@ def test_imports_point_down_the_layers(module: str) -> None:
     source = module if is_file else module + ".__init__"
     upward = sorted(m for m in compiler_imports(source) if layer_of(m) > own)
     assert not upward, f"{module} (layer {own}) imports {upward} from a higher layer"
+
+
+def test_every_diagnostic_code_used_is_in_the_table() -> None:
+    from compiler.diagnostics import CODES
+
+    used = {
+        code
+        for path in PACKAGE.rglob("*.py")
+        for code in re.findall(r"\"(PC\d{3})\"", path.read_text(encoding="utf-8"))
+    }
+    assert used, "no codes found: the pattern is wrong"
+    assert sorted(used - set(CODES)) == []

@@ -12,13 +12,14 @@ output; review `git diff tests/cases` before committing.
 """
 
 import shutil
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from compiler import OPENCLAW_VERSION, OPENCLAW_VERSIONS
 from tests.support.openclaw import ValidationResult, Validator, unexpected_warnings
 
 CASES = Path(__file__).resolve().parent / "cases"
@@ -114,10 +115,12 @@ def test_update_goldens_writes_what_the_next_run_expects(
     run_case(case, fresh, cli, update=False)
 
 
-def validate_all(validator: Validator, paths: Sequence[Path]) -> list[ValidationResult]:
-    """Validate files with the real OpenClaw, a few Node processes at a time (I/O bound)."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(lambda path: validator.validate([path])[0], paths))
+def target_version(output: Path) -> str:
+    """The `openclaw_version` of the environment a golden output belongs to
+    (`<case>/expected/rendered/<env>/openclaw.json`; the file is named after the environment)."""
+    case, env = output.parents[3], output.parent.name
+    spec = yaml.safe_load((case / "policies" / "environments" / f"{env}.yaml").read_text())
+    return str(spec.get("openclaw_version", OPENCLAW_VERSION))
 
 
 def failures(results: Sequence[ValidationResult]) -> list[str]:
@@ -126,8 +129,18 @@ def failures(results: Sequence[ValidationResult]) -> list[str]:
 
 
 @pytest.mark.openclaw
-def test_golden_outputs_pass_the_real_openclaw(openclaw_validator: Validator) -> None:
+def test_golden_outputs_pass_the_real_openclaw_of_their_version(
+    openclaw_validators: Mapping[str, Validator],
+) -> None:
     outputs = sorted(CASES.glob("*/expected/rendered/*/openclaw.json"))
+    by_version: dict[str, list[Path]] = {}
+    for output in outputs:
+        by_version.setdefault(target_version(output), []).append(output)
+    assert sorted(by_version) == sorted(OPENCLAW_VERSIONS), "a golden output for every version"
     assert len(outputs) >= 6, outputs
-    problems = failures(validate_all(openclaw_validator, outputs))
+    problems = [
+        problem
+        for version, paths in sorted(by_version.items())
+        for problem in failures(openclaw_validators[version].validate(paths))
+    ]
     assert not problems, "\n".join(problems)

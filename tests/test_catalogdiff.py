@@ -14,9 +14,9 @@ from compiler.catalogs.catalogdiff import (
     CatalogDiff,
     FieldChange,
     diff_catalogs,
-    format_json,
     format_markdown,
     format_text,
+    to_payload,
 )
 from compiler.cli.catalog import catalog
 from compiler.load.catalog import serialize_snapshot
@@ -109,13 +109,16 @@ def test_text_report() -> None:
 
 
 def test_json_report_keys_and_values() -> None:
-    document = json.loads(format_json(diff_catalogs(OLD, NEW)))
-    assert list(document) == ["added", "removed", "changed", "affected_agents"]
-    assert document["affected_agents"] == []
-    repriced = next(c for c in document["changed"] if c["id"] == "a/repriced")
+    document = to_payload(diff_catalogs(OLD, NEW))
+    assert list(document) == ["changed", "old_date", "new_date", "offers", "environments"]
+    assert document["changed"] is True
+    assert document["environments"] == {}
+    offers = document["offers"]
+    repriced = next(c for c in offers["updated"] if c["id"] == "a/repriced")
     assert repriced["fields"]["price.input"] == {"old": 3, "new": 2.5}
     assert repriced["fields"]["price.cache_write"] == {"old": 3.75, "new": None}
-    assert document["changed"][0]["fields"]["retired"] == {"old": None, "new": "deprecated"}
+    assert offers["updated"][0]["fields"]["retired"] == {"old": None, "new": "deprecated"}
+    assert {"ref": "openrouter/a/expiring", "reason": "expired on 2026-05-20"} in offers["retiring"]
 
 
 def test_markdown_is_truncated_with_a_count() -> None:
@@ -139,16 +142,16 @@ def _diff_of_openrouter() -> CatalogDiff:
 def test_openrouter_snapshots_match_a_direct_comparison_of_ids() -> None:
     may = {m["id"] for m in native("openrouter-models-2026-05-15.json")["data"]}
     june = {m["id"] for m in native("openrouter-models-2026-06-16.json")["data"]}
-    assert (len(june - may), len(may - june)) == (18, 45)
+    assert (len(june - may), len(may - june)) == (25, 4)
     diff = _diff_of_openrouter()
     assert diff.added == tuple(f"openrouter/{i}" for i in sorted(june - may))
     assert diff.removed == tuple(f"openrouter/{i}" for i in sorted(may - june))
-    assert (len(diff.added), len(diff.removed)) == (18, 45)
+    assert (len(diff.added), len(diff.removed)) == (25, 4)
 
 
 def test_openrouter_snapshots_changed_offers() -> None:
     diff = _diff_of_openrouter()
-    assert len(diff.changed) == 62
+    assert len(diff.changed) == 4
     # two moving aliases changed under the same id: what they serve moved
     assert [c.id for c in diff.changed if c.id.startswith("~")] == [
         "~google/gemini-flash-latest",
@@ -173,10 +176,10 @@ def _write(tmp_path: Path, name: str, spec: CatalogSpec) -> str:
 @pytest.mark.parametrize(
     ("fmt", "start"),
     [
-        pytest.param("text", "catalog diff 2026-05-15 -> 2026-06-16: 18 added, 45 removed",
+        pytest.param("text", "catalog diff 2026-05-15 -> 2026-06-16: 25 added, 4 removed",
                      id="text"),
         pytest.param("markdown", "### Catalog diff", id="markdown"),
-        pytest.param("json", "{\n  \"added\": [", id="json"),
+        pytest.param("json", '{\n  "format": "clawpolicy-catalog-diff",', id="json"),
     ],
 )  # fmt: skip
 def test_cli_diff_exits_1_on_differences(tmp_path: Path, fmt: str, start: str) -> None:
@@ -252,14 +255,26 @@ def test_root_lists_the_agents_a_catalog_move_changes(
         "json",
     )
     assert result.exit_code == 1, result.stderr
-    assert json.loads(result.stdout)["affected_agents"] == [
-        {
-            "environment": "prod",
-            "agent": "moved",
-            "old_chain": ["p/openai/a", "p/google/b"],
-            "new_chain": ["p/google/b", "p/meta/c"],
+    assert json.loads(result.stdout)["environments"] == {
+        "prod": {
+            "agents": [
+                {
+                    "agent": "moved",
+                    "before": {
+                        "primary": "p/openai/a",
+                        "fallbacks": ["p/google/b"],
+                        "monthly_cost": None,
+                    },
+                    "after": {
+                        "primary": "p/google/b",
+                        "fallbacks": ["p/meta/c"],
+                        "monthly_cost": None,
+                    },
+                    "promoted": None,
+                }
+            ]
         }
-    ]
+    }
 
 
 ENV_YAML = """\

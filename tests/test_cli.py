@@ -228,9 +228,10 @@ def test_compile_json_parses(good: Path, cli: Cli) -> None:
     result = cli("compile", "--root", str(good), "--format", "json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
-    assert report["ok"] is True
-    assert report["environments"]["e"]["agents"]["a"] == ["p/x/a", "p/y/b"]
-    assert "rendered/f/openclaw.json" in report["changed"]
+    assert (report["format"], report["ok"], report["changed"]) == ("clawpolicy-compile", True, True)
+    [agent] = report["environments"]["e"]["agents"]
+    assert agent["chain"] == {"primary": "p/x/a", "fallbacks": ["p/y/b"], "monthly_cost": None}
+    assert {"path": "rendered/f/openclaw.json", "status": "changed"} in report["files"]
 
 
 @pytest.mark.parametrize("command", ["validate", "compile"])
@@ -246,9 +247,10 @@ def test_json_failure_report_parses(command: str, bad: Path, cli: Cli) -> None:
 
 def test_explain_json_parses(good: Path, cli: Cli) -> None:
     result = cli("explain", "a", "--root", str(good), "--format", "json")
-    [e, f] = json.loads(result.stdout)
-    assert (e["environment"], f["environment"]) == ("e", "f")
-    assert e["chain"] == ["p/x/a", "p/y/b"]
+    report = json.loads(result.stdout)
+    assert (report["format"], report["agent"]) == ("clawpolicy-explain", "a")
+    assert list(report["environments"]) == ["e", "f"]
+    assert report["environments"]["e"]["chain"]["fallbacks"] == ["p/y/b"]
 
 
 @pytest.mark.parametrize("command", ["validate", "compile"])
@@ -321,6 +323,10 @@ def _stderr_on_a_terminal(args: list[str], env: dict[str, str]) -> str:
         pytest.param([], {"NO_COLOR": "1"}, False, id="NO_COLOR"),
         # no-color.org: only a NO_COLOR that is present and not empty turns colour off
         pytest.param([], {"NO_COLOR": ""}, True, id="NO_COLOR-empty"),
+        pytest.param([], {"TERM": "dumb"}, False, id="TERM-dumb"),
+        pytest.param([], {"TERM": "dumb", "FORCE_COLOR": "1"}, True, id="FORCE_COLOR-beats-dumb"),
+        pytest.param(["--no-color"], {"FORCE_COLOR": "1"}, False, id="no-color-beats-FORCE"),
+        pytest.param([], {"NO_COLOR": "1", "FORCE_COLOR": "1"}, False, id="NO_COLOR-beats-FORCE"),
     ],
 )
 def test_colour_only_on_a_terminal_without_no_color(
@@ -334,6 +340,16 @@ def test_colour_only_on_a_terminal_without_no_color(
 def test_no_colour_when_not_a_terminal(bad: Path, cli: Cli) -> None:
     result = cli("validate", "--root", str(bad))
     assert not ESCAPE.search(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("value", "colored"),
+    [pytest.param("1", True, id="FORCE_COLOR"), pytest.param("", False, id="FORCE_COLOR-empty")],
+)
+def test_force_color_colours_off_a_terminal(value: str, colored: bool, bad: Path, cli: Cli) -> None:
+    result = cli("validate", "--root", str(bad), env={"FORCE_COLOR": value})
+    assert "PC101" in result.stderr
+    assert bool(ESCAPE.search(result.stderr)) is colored
 
 
 # ------------------------------------------------------------------------ help

@@ -11,7 +11,8 @@ from tests.conftest import REPO
 
 
 def compile_copy(target: Path, seed: str) -> dict[str, bytes]:
-    """Copy the example policies and templates to `target`, compile there, return rendered/."""
+    """Copy the example policies and templates to `target`, compile there and promote staging
+    to prod (prod changes only by promotion), return rendered/."""
     for folder in ("policies", "templates"):
         shutil.copytree(REPO / folder, target / folder)
     env = {
@@ -20,15 +21,16 @@ def compile_copy(target: Path, seed: str) -> dict[str, bytes]:
         "PYTHONHASHSEED": seed,
         "NO_COLOR": "1",
     }
-    completed = subprocess.run(
-        [sys.executable, "-m", "compiler", "compile", "--root", str(target)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
+    for command in (["compile"], ["promote", "staging", "prod"]):
+        completed = subprocess.run(
+            [sys.executable, "-m", "compiler", *command, "--root", str(target)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
     rendered = target / "rendered"
     return {p.relative_to(target).as_posix(): p.read_bytes() for p in rendered.rglob("*.json")}
 

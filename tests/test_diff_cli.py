@@ -53,10 +53,16 @@ def test_tightened_max_price_shows_the_agent_line_and_cost_delta(cli: Cli, repo:
     result = diff(cli, repo, "--exit-code")
     assert result.exit_code == 1, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[1] == (
-        f"~ dev/triage: {TRIAGE_BEFORE} -> [p/a/cheap, p/d/alt]; "
-        "monthly cost 24.00 -> 12.00 (-12.00); cause: policy"
-    )
+    # the same change in dev and prod is shown once, with what moved and why in words
+    assert lines[1:6] == [
+        f"~ dev, prod/triage: {TRIAGE_BEFORE} -> [p/a/cheap, p/d/alt]; "
+        "est. USD/month (primary) 24.00 -> 12.00 (-12.00)",
+        "    primary p/b/mid -> p/a/cheap",
+        "    fallback p/a/cheap -> p/d/alt",
+        "    why: max_price.output 5 -> 3 (policies/teams/core.yaml:6:16)",
+        "    why: locked p/b/mid replaced: output price 4 > 3",
+    ]
+    assert "! new vendor d in dev, prod (triage)" in lines
     assert "  prod: changed; monthly cost 30.00 -> 18.00 (-12.00)" in lines
     assert '  ~ /agents/entries/triage/model/primary: "p/b/mid" -> "p/a/cheap"' in lines
     assert not any("writer" in line for line in lines)
@@ -113,13 +119,13 @@ def test_ten_thousand_line_change_fits_one_markdown_comment(
     cli: Cli, make_project: Callable[..., Path], tmp_path: Path
 ) -> None:
     template = (
-        '{"gateway": {"mode": "local"}, "ui": {}, "models": {{ models | tojson }}, '
+        '{"gateway": {"mode": "local"}, "env": {"vars": {}}, "models": {{ models | tojson }}, '
         '"agents": {{ agents | tojson }}}\n'
     )
     files = {**policy_files(envs=("prod",)), "templates/openclaw.json.j2": template}
     root = committed_repo(make_project, tmp_path / "repo", files)
-    keys = ", ".join(f'"setting{i}": {i}' for i in range(10_000))
-    edit(root / "templates/openclaw.json.j2", '"ui": {}', f'"ui": {{{keys}}}')
+    keys = ", ".join(f'"SETTING{i}": "{i}"' for i in range(10_000))
+    edit(root / "templates/openclaw.json.j2", '"vars": {}', f'"vars": {{{keys}}}')
     result = diff(cli, root, "--format", "markdown")
     assert result.exit_code == 1, result.stderr
     assert len(result.stdout) <= 65_000
@@ -155,7 +161,8 @@ def test_subdirectory_repo_and_detached_head(
     edit(root / "policies/teams/core.yaml", "tier: fast", "tier: smart")
     result = diff(cli, root, "--against", "HEAD")
     assert result.exit_code == 1
-    assert result.stdout.splitlines()[1].startswith(f"~ dev/triage: {TRIAGE_BEFORE} -> [p/c/big")
+    line = result.stdout.splitlines()[1]
+    assert line.startswith(f"~ dev, prod/triage: {TRIAGE_BEFORE} -> [p/c/big")
 
 
 def test_done_when_tier_change_in_a_shallow_clone(
@@ -174,8 +181,12 @@ def test_done_when_tier_change_in_a_shallow_clone(
     assert result.exit_code == 1, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| dev")]
     assert rows[0] == (
-        "| dev | changed | `writer` | `p/b/mid`, `p/a/cheap` | `p/c/big`, `p/a/cheap` "
-        "| 6.00 → 13.00 (+7.00) | policy |"
+        "| dev, prod | `writer` | primary `p/b/mid` → `p/c/big` | `p/b/mid`, `p/a/cheap` "
+        "| `p/c/big`, `p/a/cheap` | 6.00 → 13.00 (+7.00) | max_price.output 5 → (unset); "
+        "prefer [b/*] → [c/*] (policies/tiers.yaml:12:13); "
+        "requires [tools] → [reasoning, tools] (policies/tiers.yaml:11:15); "
+        "tier fast → smart (policies/teams/core.yaml:8:11); "
+        "locked `p/b/mid` replaced: reasoning unknown |"
     )
     agent_lines = result.stdout[: result.stdout.index("| environment | status")]
     assert "triage" not in agent_lines
@@ -199,8 +210,9 @@ def test_against_dir_reports_drift_of_live_configs(cli: Cli, repo: Path, tmp_pat
     lines = result.stdout.splitlines()
     assert (
         lines[1]
-        == f"~ prod/triage: [p/b/mid] -> {TRIAGE_BEFORE}; monthly cost ? -> 24.00; cause: unknown"
+        == f"~ prod/triage: [p/b/mid] -> {TRIAGE_BEFORE}; est. USD/month (primary) ? -> 24.00"
     )
+    assert lines[2:4] == ["    fallback p/a/cheap added", "    why: unknown (a side has no lock)"]
     assert '  + /agents/entries/triage/model/fallbacks/0: "p/a/cheap"' in lines
     assert diff(cli, repo, "--against-dir", str(live), "--env", "dev").exit_code == 0
 
@@ -228,9 +240,9 @@ def test_not_a_git_repo_exits_2(
 
 def test_done_when_on_the_example_repo(cli: Cli, tmp_path: Path) -> None:
     origin = tmp_path / "origin"
-    for folder in ("policies", "templates"):
+    for folder in ("policies", "templates", "rendered"):
         shutil.copytree(REPO / folder, origin / folder)
-    assert cli("compile", "--root", str(origin)).exit_code == 0
+    assert cli("compile", "--check", "--root", str(origin)).exit_code == 0
     git(origin, "init", "-q", "-b", "main")
     commit_all(origin, "the example policy repo")
     clone = shallow_clone(origin, tmp_path / "clone")
@@ -242,10 +254,32 @@ def test_done_when_on_the_example_repo(cli: Cli, tmp_path: Path) -> None:
 
     assert result.exit_code == 1, result.stderr
     first = next(line for line in result.stdout.splitlines() if line.startswith("| dev"))
-    assert first.startswith("| dev | changed | `code-assistant` (thinkingDefault) | `")
+    assert first.startswith("| dev | `code-assistant` | ")
     cells = [cell.strip() for cell in first.split("|")[1:-1]]
+    assert cells[2].endswith("(also thinkingDefault)")
     assert cells[3].startswith("`") and cells[4].startswith("`")  # chains before and after
     assert re.fullmatch(r"\d+\.\d\d → \d+\.\d\d( \([+-]\d+\.\d\d\))?", cells[5]), cells[5]
-    assert cells[6] == "policy"
+    assert "tier standard → fast (policies/teams/engineering.yaml:" in cells[6]
+    assert "thinking medium → low (policies/tiers.yaml:" in cells[6]
+    # prod promotes from staging: untouched, and shown as pending instead
+    assert "### Pending promotions" in result.stdout
+    assert "| `code-assistant` |" in result.stdout.split("### Pending promotions")[1]
     team.write_text(before, encoding="utf-8")
     assert diff(cli, clone, "--against", "origin/main", "--format", "markdown").exit_code == 0
+
+
+def test_text_is_coloured_like_git_diff_where_colour_is_on(cli: Cli, repo: Path) -> None:
+    edit(repo / "policies/tiers.yaml", "max_price: {output: 5.0}", "max_price: {output: 3.0}")
+    plain = diff(cli, repo).stdout
+    assert "\x1b[" not in plain  # not a terminal
+    coloured = cli("diff", "--root", str(repo), env={"FORCE_COLOR": "1"}).stdout
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+    lines = coloured.splitlines()
+    yellow, green, red = "\x1b[33m", "\x1b[32m", "\x1b[31m"
+    assert lines[0].startswith("clawpolicy diff against")  # headings stay plain
+    assert lines[1].startswith(yellow + "~ dev, prod/triage:")
+    end = "\x1b[0m"
+    assert green + '  + /agents/defaults/modelPolicy/allow/2: "p/d/alt"' + end in lines
+    assert red + '  - /agents/defaults/modelPolicy/allow/1: "p/b/mid"' + end in lines
+    forced = {"FORCE_COLOR": "1"}
+    assert "\x1b[" not in cli("diff", "--root", str(repo), "--no-color", env=forced).stdout

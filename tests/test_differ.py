@@ -2,13 +2,14 @@
 providers, environments) and the three formats, including the markdown size cap."""
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from compiler.diagnostics import CompileError
-from compiler.gitops import differ, diffreport
+from compiler.gitops import differ, diffmarkdown, diffreport
 from compiler.gitops.diffreport import Change, Side
 from compiler.output.lockfile import Lock
 
@@ -208,7 +209,15 @@ def test_changed_chain_and_cost_with_policy_cause() -> None:
     assert result.status == "changed"
     [change] = result.agents
     assert change == diffreport.ChainChange(
-        "a", "changed", ("p/x", "p/y"), ("p/y", "p/z"), Decimal(24), Decimal(12), "policy"
+        "a",
+        "changed",
+        ("p/x", "p/y"),
+        ("p/y", "p/z"),
+        Decimal(24),
+        Decimal(12),
+        "policy",
+        causes=("policy change",),  # v1 locks carry no constraints: the digests tell
+        moves=("primary p/x -> p/y", "fallback p/y -> p/z"),
     )
     assert (result.old_cost, result.new_cost) == (Decimal(30), Decimal(18))
     assert [c.pointer for c in result.changes] == [
@@ -248,7 +257,7 @@ def test_an_agent_whose_entry_changes_but_not_its_chain() -> None:
         ("thinkingDefault",),
     )
     assert diffreport.format_text(diffreport.DiffReport("HEAD", (result,))).splitlines()[1] == (
-        "~ e/a: [p/x] -> [p/x]; monthly cost 1.00 -> 1.00; cause: policy; "
+        "~ e/a: [p/x] -> [p/x]; est. USD/month (primary) 1.00 -> 1.00; "
         "also changed: thinkingDefault"
     )
 
@@ -297,7 +306,15 @@ def test_parse_side_rejects_non_object_config() -> None:
 def report(agents: int = 1, fields: int = 1) -> diffreport.DiffReport:
     chains = tuple(
         diffreport.ChainChange(
-            f"agent-{i:05d}", "changed", ("p/x", "p/y"), ("p/z",), Decimal(10), Decimal(4), "policy"
+            f"agent-{i:05d}",
+            "changed",
+            ("p/x", "p/y"),
+            ("p/z",),
+            Decimal(10),
+            Decimal(4),
+            "policy",
+            causes=("max_price.output 5 -> 3 (policies/tiers.yaml:9:5)",),
+            moves=("primary p/x -> p/z", "fallback p/y removed"),
         )
         for i in range(agents)
     )
@@ -311,9 +328,12 @@ def report(agents: int = 1, fields: int = 1) -> diffreport.DiffReport:
 def test_text_leads_with_agents_then_totals_then_fields() -> None:
     text = diffreport.format_text(report())
     lines = text.splitlines()
-    assert lines[1] == (
-        "~ prod/agent-00000: [p/x, p/y] -> [p/z]; monthly cost 10.00 -> 4.00 (-6.00); cause: policy"
-    )
+    assert lines[1:5] == [
+        "~ prod/agent-00000: [p/x, p/y] -> [p/z]; est. USD/month (primary) 10.00 -> 4.00 (-6.00)",
+        "    primary p/x -> p/z",
+        "    fallback p/y removed",
+        "    why: max_price.output 5 -> 3 (policies/tiers.yaml:9:5)",
+    ]
     assert "  prod: changed; monthly cost 10.00 -> 4.00 (-6.00); providers +q" in lines
     assert lines[-1] == "  ~ /ui/k0: 0 -> 1"
 
@@ -324,20 +344,38 @@ def test_text_without_changes() -> None:
 
 
 def test_markdown_marker_agents_first_mermaid_and_details() -> None:
-    text = diffreport.format_markdown(report())
+    text = diffmarkdown.format_markdown(report())
     assert text.startswith(
         "<!-- clawpolicy-diff -->\n### clawpolicy diff against `origin/main (abc1234)`"
     )
     first_row = next(line for line in text.splitlines() if line.startswith("| prod"))
-    assert (
-        first_row
-        == "| prod | changed | `agent-00000` | `p/x`, `p/y` | `p/z` | 10.00 → 4.00 (-6.00) "
-        "| policy |"
+    assert first_row == (
+        "| prod | `agent-00000` | primary `p/x` → `p/z`; fallback `p/y` removed | `p/x`, `p/y` "
+        "| `p/z` | 10.00 → 4.00 (-6.00) | max_price.output 5 → 3 (policies/tiers.yaml:9:5) |"
     )
+    assert "| est. USD/month (primary) | why |" in text
     assert "```mermaid\ngraph LR\n" in text
-    assert text.index("| environment | change | agent") < text.index(
+    assert text.index("| environments | agent | what changed") < text.index(
         "<details><summary>Field changes (1)"
     )
+
+
+def test_the_same_change_in_several_environments_is_shown_once() -> None:
+    one = report()
+    twice = diffreport.DiffReport(
+        one.against,
+        (one.environments[0], replace(one.environments[0], environment="staging")),
+    )
+    rows = [r for r in diffmarkdown.format_markdown(twice).splitlines() if "`agent-00000`" in r]
+    assert len(rows) == 1 and rows[0].startswith("| prod, staging | `agent-00000` |")
+    assert diffreport.format_text(twice).splitlines()[1].startswith("~ prod, staging/agent-00000:")
+
+
+def test_vendors_new_to_an_environment_are_a_warning() -> None:
+    env = replace(report().environments[0], vendors_added=(("deepseek", ("agent-00000",)),))
+    text = diffmarkdown.format_markdown(diffreport.DiffReport("x", (env,)))
+    assert "> [!WARNING]\n> **New vendor deepseek in prod (agent-00000)**" in text
+    assert "| prod | changed | 10.00 → 4.00 (-6.00) | +q | **deepseek** |" in text
 
 
 @pytest.mark.parametrize(
@@ -348,14 +386,14 @@ def test_markdown_marker_agents_first_mermaid_and_details() -> None:
     ],
 )
 def test_markdown_stays_under_the_cap(agents: int, fields: int) -> None:
-    text = diffreport.format_markdown(report(agents, fields))
+    text = diffmarkdown.format_markdown(report(agents, fields))
     assert len(text) <= diffreport.MARKDOWN_LIMIT
     assert "... and " in text and " more" in text
     assert text.rstrip().endswith("</details>")
 
 
 def test_markdown_small_limit_still_truncates_cleanly() -> None:
-    text = diffreport.format_markdown(report(50, 50), limit=6_000)
+    text = diffmarkdown.format_markdown(report(50, 50), limit=6_000)
     assert len(text) <= 6_000
     assert text.count("... and ") >= 1
 
@@ -372,6 +410,8 @@ def test_json_shape() -> None:
         "status": "changed",
         "cause": "policy",
         "settings": [],
+        "causes": ["max_price.output 5 -> 3 (policies/tiers.yaml:9:5)"],
+        "moves": ["primary p/x -> p/z", "fallback p/y removed"],
         "before": {"primary": "p/x", "fallbacks": ["p/y"], "monthly_cost": 10},
         "after": {"primary": "p/z", "fallbacks": [], "monthly_cost": 4},
     }

@@ -24,7 +24,7 @@ from tests.support.catalog_fixtures import imported, native
 
 pytestmark = pytest.mark.network
 
-PAGE = 100
+PAGE = 10  # the June excerpt (37 models) comes in four pages
 SERVER_DATE = "Tue, 16 Jun 2026 23:30:00 GMT"
 OPTIONS = FetchOptions(timeout=5.0, retries=3, backoff=1.0)
 
@@ -183,10 +183,10 @@ class Sleeps(list[float]):
 def test_pages_are_followed_and_joined(server: CatalogServer) -> None:
     lines: list[str] = []
     fetched = fetch_catalog(f"{server.base}/api/v1/models", OPTIONS, Sleeps(), lines.append)
-    assert fetched.pages == 4  # 337 models in pages of 100, one next link absolute
+    assert fetched.pages == 4  # 37 models in pages of 10, one next link absolute
     assert fetched.document == {"data": server.models}
     assert fetched.server_date == date(2026, 6, 16)
-    assert lines[-1] == "fetched 4 page(s), 337 entries"
+    assert lines[-1] == "fetched 4 page(s), 37 entries"
 
 
 def test_fetched_offers_equal_a_direct_import(server: CatalogServer) -> None:
@@ -259,7 +259,7 @@ def test_cli_fetch_writes_the_snapshot(server: CatalogServer, tmp_path: Path) ->
         catalog, ["fetch", "--format", "openrouter", "--url", url, "-o", str(out)]
     )
     assert result.exit_code == 0, result.stderr
-    assert "wrote 337 offers" in result.stderr and "\r" not in result.stderr  # not a TTY
+    assert "wrote 37 offers" in result.stderr and "\r" not in result.stderr  # not a TTY
     snapshot = parse_snapshot(out.read_text())
     assert snapshot.date == date(2026, 6, 16)  # the server's Date header, not the clock
     assert snapshot.offers == imported("openrouter-june").snapshot.offers

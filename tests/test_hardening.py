@@ -111,7 +111,7 @@ def test_explain_json_is_typed_for_tools(make_project: Build, cli: Cli) -> None:
     root = make_project(files(tier="min_context: 8k\nmax_price: {output: 2.5}\nrequires: [tools]"))
     result = cli("explain", "a", "--root", str(root), "--format", "json")
     assert result.exit_code == 0, result.stderr
-    [item] = json.loads(result.stdout)
+    [item] = json.loads(result.stdout)["environments"].values()
     constraints = item["constraints"]
     assert constraints["min_context"]["value"] == 8000
     assert constraints["max_price.output"]["value"] == 2.5

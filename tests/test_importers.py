@@ -1,4 +1,5 @@
-"""Catalog import: every shared native snapshot, exact prices and limits, every sentinel case."""
+"""Catalog import: excerpts of real native catalogs (tests/data/catalogs), exact prices and
+limits, every sentinel case."""
 
 import copy
 import json
@@ -16,13 +17,13 @@ from compiler.cli.catalog import catalog
 from compiler.diagnostics import CompileError
 from compiler.load.catalog import parse_snapshot, serialize_snapshot
 from tests.support.catalog_fixtures import (
+    catalog_file,
     environment_yaml,
     example_repo,
     imported,
     infron_response,
     native,
     offer_map,
-    shared_file,
 )
 
 D = Decimal
@@ -35,20 +36,20 @@ D = Decimal
     ("key", "entries", "offers", "skipped"),
     [
         pytest.param(
-            "openrouter-may", 364, 364, {},
+            "openrouter-may", 16, 16, {},
             id="openrouter-2026-05-15",
         ),
         pytest.param(
-            "openrouter-june", 337, 337, {},
+            "openrouter-june", 37, 37, {},
             id="openrouter-2026-06-16",
         ),
         pytest.param(
-            "modelsdev", 5276, 4925,
+            "modelsdev", 32, 24,
             {
-                "not chat (embedding or rerank)": 67,
-                "not chat (no text input)": 20,
-                "not chat (no text output)": 159,
-                "provider id not valid for OpenClaw": 105,
+                "not chat (embedding or rerank)": 2,
+                "not chat (no text input)": 2,
+                "not chat (no text output)": 1,
+                "provider id not valid for OpenClaw": 3,
             },
             id="modelsdev-2026-07-01",
         ),
@@ -65,12 +66,13 @@ def test_litellm_counts_are_the_chat_entries_minus_duplicates() -> None:
     raw = native("litellm-model-prices-2026-11-20.json")
     chat = sum(1 for value in raw.values() if value.get("mode") == "chat")
     result = imported("litellm")
-    assert (len(raw), chat, len(result.snapshot.offers)) == (4878, 3471, 3456)
-    assert result.skipped["duplicate (provider, id)"] == 15
-    assert result.skipped["alias entry (alias_of)"] == 98
+    assert (len(raw), chat, len(result.snapshot.offers)) == (32, 25, 24)
+    assert result.skipped["duplicate (provider, id)"] == 1
+    assert result.skipped["alias entry (alias_of)"] == 2
     assert result.skipped["documentation entry (sample_spec)"] == 1
-    assert result.skipped["not chat (mode embedding)"] == 157
-    assert result.skipped["not chat (mode responses)"] == 205
+    assert result.skipped["not chat (mode embedding)"] == 1
+    assert result.skipped["not chat (mode responses)"] == 2
+    assert result.skipped["not chat (mode audio_transcription)"] == 1
     assert len(result.snapshot.offers) + sum(result.skipped.values()) == len(raw)
 
 
@@ -136,10 +138,10 @@ def test_openrouter_sentinels() -> None:
     raw = native("openrouter-models-2026-06-16.json")["data"]
     moving = {i for (_, i), o in offers.items() if o.moving_alias}
     assert moving == {i for i in ids if i.startswith(("~", "openrouter/"))}
-    assert len({i for i in moving if i.startswith("~")}) == 9
+    assert len({i for i in moving if i.startswith("~")}) == 4
     assert {"openrouter/auto", "openrouter/free"} <= moving  # routers pick a model per request
     free = {m["id"] for m in raw if m["id"].endswith(":free")}
-    assert len(free) == 22 and free <= ids  # kept as offers of their own
+    assert len(free) == 1 and free <= ids  # kept as offers of their own
     assert {"nvidia/nemotron-3-ultra-550b-a55b", "nvidia/nemotron-3-ultra-550b-a55b:free"} <= ids
     variable = sorted(i for (_, i), o in offers.items() if o.price.input == "variable")
     assert variable == [
@@ -240,7 +242,7 @@ def test_modelsdev_only_provider() -> None:
     options = ImportOptions(date=date(2026, 7, 1), only_providers=("anthropic", "openai"))
     result = IMPORTERS["modelsdev"](document, options)
     assert {o.provider for o in result.snapshot.offers} == {"anthropic", "openai"}
-    assert result.skipped["provider not selected (--only-provider)"] > 4000
+    assert result.skipped["provider not selected (--only-provider)"] == 32 - 16
 
 
 @pytest.mark.parametrize(
@@ -328,6 +330,25 @@ def test_infron_import() -> None:
     assert (lite.capabilities.pdf, lite.capabilities.json_, lite.deprecated) == (True, False, True)
     assert (lite.input, lite.max_output) == (("text", "image", "audio"), None)
     assert offers[("infron", "qwen/qwen3-coder:free")].price.input == D(0)
+
+
+@pytest.mark.parametrize(
+    ("model", "max_output", "expected"),
+    [
+        pytest.param("qwen/qwen3-coder:free", 262144, None, id="equal-to-context-length"),
+        pytest.param("deepseek/deepseek-v4-flash", 1_000_000, None, id="equal-to-max-input"),
+        pytest.param("deepseek/deepseek-v4-flash", 2_000_000, None, id="above-the-window"),
+        pytest.param("deepseek/deepseek-v4-flash", 999_999, 999_999, id="below-is-a-cap"),
+        pytest.param("qwen/qwen3-coder:free", 32768, 32768, id="real-cap-kept"),
+    ],
+)
+def test_infron_output_cap_as_large_as_the_context_is_unknown(
+    model: str, max_output: int, expected: int | None
+) -> None:
+    document = infron_response()
+    next(e for e in document["data"] if e["id"] == model)["max_output_tokens"] = max_output
+    result = IMPORTERS["infron"](document, ImportOptions(date=date(2026, 11, 20)))
+    assert offer_map(result)[("infron", model)].max_output == expected
 
 
 def test_provider_option_names_every_offer() -> None:
@@ -474,7 +495,7 @@ def test_alias_with_a_concrete_target_is_resolved() -> None:
     assert not offers[("openrouter", "anthropic/claude-fable-9")].moving_alias
     assert offers[("openrouter", "~anthropic/claude-fable-latest")].moving_alias
     # sonnet's target is listed already: only the alias itself is added
-    assert len(offers) == 337 + 1
+    assert len(offers) == 37 + 1
 
 
 # --------------------------------------------------------------------------- output
@@ -526,7 +547,7 @@ def test_sonnet_prices_in_the_written_snapshot() -> None:
 
 
 def test_cli_import_writes_snapshot_and_summary(tmp_path: Path) -> None:
-    source = shared_file("openrouter-models-2026-06-16.json")
+    source = catalog_file("openrouter-models-2026-06-16.json")
     out = tmp_path / "catalogs" / "or.json"
     result = CliRunner().invoke(
         catalog, ["import", str(source), "--format", "openrouter", "--date", "2026-06-16",
@@ -534,7 +555,7 @@ def test_cli_import_writes_snapshot_and_summary(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert "wrote 337 offers" in result.stderr and "skipped" not in result.stderr
+    assert "wrote 37 offers" in result.stderr and "skipped" not in result.stderr
     written = parse_snapshot(out.read_text())
     assert written.offers == imported("openrouter-june").snapshot.offers
     assert written.source == "openrouter:openrouter-models-2026-06-16.json"
@@ -562,7 +583,7 @@ def test_cli_import_writes_snapshot_and_summary(tmp_path: Path) -> None:
     ],
 )
 def test_cli_import_errors_write_nothing(tmp_path: Path, args: list[str], needle: str) -> None:
-    source = shared_file("openrouter-models-2026-06-16.json")
+    source = catalog_file("openrouter-models-2026-06-16.json")
     out = tmp_path / "out.json"
     result = CliRunner().invoke(catalog, ["import", str(source), *args, "-o", str(out)])
     assert result.exit_code == 2

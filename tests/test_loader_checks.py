@@ -4,6 +4,7 @@ its own code at the line that causes it, and nothing compiles past it."""
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ def codes_at(root: Path) -> list[tuple[str, str, int]]:
     )
 
 
-def files(**changes: str) -> dict[str, str]:
+def files(**changes: Any) -> dict[str, str]:
     return repo_files([offer("p", "x/m"), offer("q", "x/m")], **changes)
 
 
@@ -88,7 +89,7 @@ def test_name_differing_from_file_name_warns(make_project: Build) -> None:
 
 
 def test_catalog_price_variable_still_allowed(make_project: Build) -> None:
-    project = files()
+    project = files(providers=("p",))
     project[CATALOG] = json.dumps(
         json.loads(
             catalog_text([offer("p", "x/m", price={"input": "variable", "output": "variable"})])

@@ -9,18 +9,16 @@ from pathlib import Path
 import pytest
 
 from tests.support.openclaw import ValidationResult, Validator, unexpected_warnings
-from tests.support.openclaw_fixture import skip_unless_ci
 
 pytestmark = pytest.mark.openclaw
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "openclaw-examples"
+EXAMPLES = Path(__file__).resolve().parent / "data" / "openclaw-examples"
 
 
 @pytest.fixture(scope="module")
 def examples() -> Path:
-    """The reference examples beside the repository (`../shared`); required in CI."""
-    if not EXAMPLES.is_dir():
-        skip_unless_ci(f"reference examples not found at {EXAMPLES} (../shared beside the repo)")
+    """The committed OpenClaw reference examples (tests/data/openclaw-examples/README.md)."""
+    assert EXAMPLES.is_dir(), f"reference examples missing at {EXAMPLES}"
     return EXAMPLES
 
 

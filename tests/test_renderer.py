@@ -389,7 +389,7 @@ def test_template_ref_that_resolves_nowhere_is_PC304(make_project: Callable[...,
         '"gateway": {"mode": "local"},',
         '"gateway": {"mode": "local"},\n'
         '  "agents": {"defaults": {"models": {"p/x/ghost": {"alias": "ghost"}}}},',
-    ).replace('  "agents": {{ agents | tojson }}\n', '  "x": 1\n')
+    ).replace('  "agents": {{ agents | tojson }}\n', '  "env": {}\n')
     diags = compile_errors(make_project({**FILES, TEMPLATE_PATH: template}))
     assert [d.code for d in diags] == ["PC304"]
     assert "p/x/ghost" in diags[0].message

@@ -8,7 +8,6 @@ providers `p` then `q` in `policies/environments/e.yaml` and one catalog,
 """
 
 import json
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,11 +40,16 @@ def repo_files(
     agent: str = "",
     env: str = "",
     agents: str | None = None,
-    providers: Sequence[str] = ("p", "q"),
+    providers: Sequence[str] | None = None,
     date: str = "2026-11-20",
     env_name: str = "e",
 ) -> dict[str, str]:
-    """The files of a small repo; `tier`, `agent` and `env` are YAML lines added to each block."""
+    """The files of a small repo; `tier`, `agent` and `env` are YAML lines added to each block.
+    The environment declares `providers` (default: p and q, each where an offer is on it: an
+    account without offers is an error)."""
+    if providers is None:
+        offered = {item["provider"] for item in offers}
+        providers = [name for name in PROVIDERS if name in offered] or ["p"]
     agents_text = agents if agents is not None else "  a:\n    tier: t\n" + _indent(agent, 4)
     return {
         TIERS: "version: 1\ntiers:\n  t:\n    description: the tier\n" + _indent(tier, 4),
@@ -747,8 +751,8 @@ def test_upgrade_one_agent_keeps_the_others(
     assert outcome.exit_code == 0, outcome.stderr
     lock = (root / "rendered/e/clawpolicy.lock.json").read_text()
     agents = json.loads(lock)["agents"]
-    assert agents["a"] == {"primary": "p/x/cheaper", "fallbacks": ["p/x/one"]}
-    assert agents["b"] == {"primary": "p/x/one", "fallbacks": ["p/x/two"]}
+    assert (agents["a"]["primary"], agents["a"]["fallbacks"]) == ("p/x/cheaper", ["p/x/one"])
+    assert (agents["b"]["primary"], agents["b"]["fallbacks"]) == ("p/x/one", ["p/x/two"])
 
 
 # -------------------------------------------------------------------- promote_from
@@ -770,32 +774,35 @@ def _promote_repo(make_project: Callable[..., Path]) -> tuple[Path, dict[str, st
     return make_project(files), files
 
 
-def test_promote_from_without_lock_is_PC205(make_project: Callable[..., Path]) -> None:
+def test_promote_from_without_a_promotion_only_warns(make_project: Callable[..., Path]) -> None:
     root, files = _promote_repo(make_project)
+    env_file = "policies/environments/s.yaml"
     result, diags = compile_repo(root, envs=("s",))
-    assert result is None
-    assert [
-        (d.code, d.span.path if d.span else "", d.span.line if d.span else 0)
-        for d in diags
-        if d.severity is Severity.ERROR
-    ] == [("PC205", TEAM, line_of(files, TEAM, "  a:"))]
+    assert result is not None and "s" not in result.resolutions
+    # never promoted; e is compiled in memory for the pending report, though not selected
+    assert where(diags) == [("PC205", env_file, line_of(files, env_file, "promote_from"))]
+    assert all(d.severity is Severity.WARNING for d in diags)
 
 
 def test_promote_from_uses_the_lock_and_never_resolves(make_project: Callable[..., Path]) -> None:
+    from compiler.gitops.api import promote_project
+
     root, _ = _promote_repo(make_project)
-    result, _ = compile_repo(root, envs=("e",), write=True)
-    assert chain(result) == ("p/x/one",)
-    (root / "rendered/s").mkdir()
-    shutil.copy(root / "rendered/e/clawpolicy.lock.json", root / "rendered/s/clawpolicy.lock.json")
+    compile_repo(root, envs=("e",), write=True)
+    promote_project(root, "e", "s")
+    promoted = (root / "rendered/s/openclaw.json").read_bytes()
     # e's choice is no longer the cheapest and --upgrade asks for fresh choices: s keeps the lock
     offers = [
         o("p", "x/one", price=(1, 1)),
         o("p", "x/zero", price=(0.1, 0.1)),
     ]
     (root / CATALOG).write_text(catalog_text(offers))
-    result, diags = compile_repo(root, envs=("s",), upgrade=True)
+    result, diags = compile_repo(root, upgrade=True, write=True)
     assert result is not None, [str(d) for d in diags]
     assert chain(result, env="s") == ("p/x/one",)
+    assert chain(result, env="e") == ("p/x/zero",)
+    assert (root / "rendered/s/openclaw.json").read_bytes() == promoted
+    assert [d.code for d in diags if d.code == "PC209"] == ["PC209"]
 
 
 # -------------------------------------------------------------------- several catalogs
@@ -804,7 +811,7 @@ def test_promote_from_uses_the_lock_and_never_resolves(make_project: Callable[..
 def _two_catalogs(
     make_project: Callable[..., Path], second: list[dict[str, Any]]
 ) -> tuple[tuple[api.CompileResult | None, list[Diagnostic]], dict[str, str]]:
-    files = repo_files([], tier="fallbacks: 1")
+    files = repo_files([], tier="fallbacks: 1", providers=("p", "q"))
     files[ENV] = files[ENV].replace(
         "catalogs: [catalogs/c.json]", "catalogs:\n  - catalogs/a.json\n  - catalogs/b.json"
     )

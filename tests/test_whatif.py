@@ -56,26 +56,26 @@ def test_losing_the_only_provider(cli: Cli, root: Path) -> None:
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["without"] == ["provider:p"]
-    assert document["stranded"] == [
+    assert document["format"] == "clawpolicy-what-if"
+    assert document["stranded_agents"] == [
         {"environment": "prod", "agent": "triage"},
         {"environment": "prod", "agent": "writer"},
     ]
     triage = document["environments"]["prod"]["agents"][0]
     assert triage == {
         "agent": "triage",
-        "chain": ["p/b/mid", "p/a/cheap"],
+        "before": {"primary": "p/b/mid", "fallbacks": ["p/a/cheap"], "monthly_cost": 24},
+        "after": None,
         "lost": ["p/b/mid", "p/a/cheap"],
         "primary_lost": True,
         "serving": None,
-        "resolved": [],
         "stranded": True,
         "resolution_error": {
             "code": "PC201",
             "message": "no catalog offer satisfies agent 'triage' in environment 'prod'",
         },
-        "cost": {"before": 24, "after": None},
     }
-    assert document["unresolvable"] == document["stranded"]
+    assert document["unresolvable_agents"] == document["stranded_agents"]
 
 
 @pytest.fixture
@@ -109,8 +109,8 @@ def test_a_fallback_serves_while_re_resolution_fails(cli: Cli, pinned_root: Path
         "p/a/cheap",
         "PC202",
     )
-    assert document["stranded"] == []
-    assert document["unresolvable"] == [{"environment": "prod", "agent": "triage"}]
+    assert document["stranded_agents"] == []
+    assert document["unresolvable_agents"] == [{"environment": "prod", "agent": "triage"}]
     markdown = what_if(cli, pinned_root, "--without", "vendor:b", "--format", "markdown").stdout
     assert (
         "| prod | `triage` | `p/b/mid` | served by p/a/cheap (fallback 1) | **re-resolution "

@@ -8,13 +8,13 @@ Which agents a move to the new catalog would change is computed by resolving, in
 `compiler.catalogs.impact` (it needs the policy repository).
 """
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ..jsontext import chain_json
 from ..load.catalog import format_decimal, json_number, offer_from_spec
 from ..load.spec import CatalogSpec, OfferSpec
 
@@ -61,6 +61,7 @@ class AffectedAgent:
     agent: str
     old_chain: tuple[str, ...]
     new_chain: tuple[str, ...]
+    promoted: str = ""  # in a promoted environment: what it runs that NEW drops or retires
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +199,9 @@ def _section(title: str, lines: list[str], count: int | None = None) -> list[str
 
 def _agent_lines(diff: CatalogDiff) -> list[str]:
     return [
-        f"{a.environment}/{a.agent}: {', '.join(a.old_chain) or '-'} -> "
+        f"{a.environment}/{a.agent} (promoted): runs {a.promoted}; changes only by promotion"
+        if a.promoted
+        else f"{a.environment}/{a.agent}: {', '.join(a.old_chain) or '-'} -> "
         f"{', '.join(a.new_chain) or '-'}"
         for a in diff.affected_agents
     ]
@@ -236,31 +239,45 @@ def _truncate(head: list[str], rows: list[str], limit: int) -> str:
     return text
 
 
-def format_json(diff: CatalogDiff) -> str:
-    """`{"added", "removed", "changed", "affected_agents"}` as 2-space JSON, keys in that order."""
-    document = {
-        "added": list(diff.added),
-        "removed": list(diff.removed),
-        "changed": [
+def to_payload(diff: CatalogDiff) -> dict[str, Any]:
+    """The `catalog diff --format json` payload (docs/json.md): `changed` (exit 1 exactly
+    then), the two dates, `offers` added / removed / updated (field by field) / retiring, and
+    with `--root` the `environments` whose agents' chains move (in a promoted environment:
+    `promoted` says what it runs that NEW drops or retires; its chain moves only by
+    promotion)."""
+    environments: dict[str, dict[str, Any]] = {}
+    for agent in diff.affected_agents:
+        entry = environments.setdefault(agent.environment, {"agents": []})
+        entry["agents"].append(
             {
-                "ref": c.ref,
-                "provider": c.provider,
-                "id": c.id,
-                "fields": {f.field: {"old": _json(f.old), "new": _json(f.new)} for f in c.fields},
+                "agent": agent.agent,
+                "before": chain_json(agent.old_chain, None),
+                "after": chain_json(agent.new_chain, None),
+                "promoted": agent.promoted or None,
             }
-            for c in diff.changed
-        ],
-        "affected_agents": [
-            {
-                "environment": a.environment,
-                "agent": a.agent,
-                "old_chain": list(a.old_chain),
-                "new_chain": list(a.new_chain),
-            }
-            for a in diff.affected_agents
-        ],
+        )
+    return {
+        "changed": diff.has_differences,
+        "old_date": diff.old_date.isoformat(),
+        "new_date": diff.new_date.isoformat(),
+        "offers": {
+            "added": list(diff.added),
+            "removed": list(diff.removed),
+            "updated": [
+                {
+                    "ref": c.ref,
+                    "provider": c.provider,
+                    "id": c.id,
+                    "fields": {
+                        f.field: {"old": _json(f.old), "new": _json(f.new)} for f in c.fields
+                    },
+                }
+                for c in diff.changed
+            ],
+            "retiring": [{"ref": c.ref, "reason": c.retirement} for c in diff.newly_deprecated],
+        },
+        "environments": environments,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _json(value: Value) -> Any:

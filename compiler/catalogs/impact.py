@@ -1,10 +1,12 @@
 """What a catalog move would change: the agents whose chain differs when an environment's
 catalog OLD is replaced by NEW (`catalog diff OLD NEW --root DIR`). Computed by resolving.
 
-An environment is moved when it lists a file with OLD's bytes (OLD itself, or a copy).
-Both sides resolve as `compile` would, keeping locked choices that still fit, so the answer
-is what the next compile after the switch changes. A chain that NEW cannot satisfy at all is
-reported with an empty new chain.
+An environment is moved when it lists a file with OLD's bytes (OLD itself, or a copy; a
+promoted environment without catalogs of its own lists its source's). Both sides resolve as
+`compile` would, keeping locked choices that still fit, so the answer is what the next compile
+after the switch changes. A chain that NEW cannot satisfy at all is reported with an empty new
+chain. A promoted environment never resolves: each of its agents that runs a model NEW drops
+or retires is reported, marked as promoted (it changes only by its next promotion).
 """
 
 import hashlib
@@ -17,6 +19,8 @@ from ..load.loader import load_project
 from ..load.project import Environment, Project
 from ..load.repofiles import MAX_DATA_BYTES, read_bytes
 from ..load.spec import CatalogSpec
+from ..output.lockfile import Lock
+from ..promote import pending
 from ..resolve.resolver import agent_subject, resolve_subject
 from .catalogdiff import AffectedAgent
 
@@ -47,9 +51,12 @@ def affected_agents(root: Path, old_path: Path, new: CatalogSpec) -> tuple[Affec
     found: list[AffectedAgent] = []
     for env in project.environments.values():
         swapped = _listing_old(project, env, old_digest)
-        if not swapped or env.spec.promote_from is not None:
-            continue  # does not use OLD, or never resolves on its own
+        if not swapped:
+            continue  # does not use OLD
         moved = _with_catalog(env, swapped, new, str(old_path))
+        if env.spec.promote_from is not None:
+            found += _promoted(moved, api.read_lock(Path(project.root), env.name))
+            continue
         locked = api.locked_chains(
             api.read_lock(Path(project.root), env.name), env, api.CompileOptions()
         )
@@ -64,3 +71,20 @@ def affected_agents(root: Path, old_path: Path, new: CatalogSpec) -> tuple[Affec
             if old_chain != new_chain:
                 found.append(AffectedAgent(env.name, agent_id, old_chain, new_chain))
     return tuple(sorted(found, key=lambda a: (a.environment, a.agent)))
+
+
+def _promoted(moved: Environment, lock: Lock) -> list[AffectedAgent]:
+    """Agents of a promoted environment that run a model the moved catalog drops or retires."""
+    alerts = pending.alerts(moved, lock)
+    found = []
+    for agent, refs in lock.agent_chains().items():
+        news = [f"{a.ref}, which {_verb(a.what)}" for a in alerts if agent in a.agents]
+        if news:
+            found.append(AffectedAgent(moved.name, agent, refs, refs, "; ".join(news)))
+    return found
+
+
+def _verb(what: str) -> str:
+    if what.startswith("no longer offered"):
+        return "the new catalog drops"
+    return what if what.startswith("retires") else f"is {what}"

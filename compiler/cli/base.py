@@ -1,7 +1,12 @@
 """The conventions every clawpolicy command follows: shared options (`--root`, `--format`,
 `--quiet`, `--no-color`, `--max-errors`), how results and diagnostics are printed (stdout and
-stderr, colour only on a terminal, GitHub annotations), and the exit codes, with CompileError
-as exit 2 and anything unexpected as exit 3 with the traceback.
+stderr, colour only on a terminal, GitHub annotations, the one JSON envelope of every
+`--format json` output), and the exit codes, with CompileError as exit 2 and anything
+unexpected as exit 3 with the traceback.
+
+Colour, most decisive first: `--no-color`, then `NO_COLOR` (non-empty: off), then
+`FORCE_COLOR` (non-empty: on, even off a terminal), then `TERM=dumb` (off), else on exactly
+when the stream is a terminal.
 
 Exit codes (every command):
     0  success; no changes (`diff`), outputs up to date (`compile --check`)
@@ -15,23 +20,29 @@ them, so any of them can be imported first.
 
 import dataclasses
 import functools
-import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
-from .. import diagnostics
-from ..diagnostics import CompileError, Diagnostic
+from .. import diagnostics, jsontext
+from ..diagnostics import CompileError, Diagnostic, Severity
+from ..jsontext import chain_json
 from ..redaction import printable, redact_text
 
+if TYPE_CHECKING:
+    from ..resolve.resolver import Resolution
+
 EXIT_OK, EXIT_CHANGES, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
+JSON_VERSION = 1  # of the envelope and every payload documented in docs/json.md
+ENVELOPE_KEYS = ("format", "version", "ok", "diagnostics")
+TOP_GROUP = "clawpolicy"  # the name of the click group every command hangs from
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +52,10 @@ class Output:
 
     format: str = "text"
     quiet: bool = False
-    color: bool = False
+    color: bool = False  # on stderr (diagnostics)
     max_errors: int = 20
     path_prefix: str = ""  # the policy repo's folder within the git repository (annotations)
+    result_color: bool = False  # on stdout (reports such as the diff)
 
     def diagnostics(self, items: Sequence[Diagnostic]) -> None:
         if not items:
@@ -54,20 +66,31 @@ class Output:
             return  # json reports carry their diagnostics on stdout
         else:
             text = diagnostics.format_text(items, self.max_errors, self.color)
-        self.echo(text, err=True, styled=True)  # diagnostics.bounded escaped each part
+        self.echo(text, err=True, styled=True, color=self.color)  # bounded() escaped each part
 
-    def result(self, text: str) -> None:
+    def result(self, text: str, styled: bool = False) -> None:
+        """A report on stdout (`styled`: it carries our colours, its values escaped already)."""
         if not self.quiet or self.format == "json":
-            self.echo(text)
+            self.echo(text, styled=styled, color=self.result_color)
+
+    def report(self, payload: Mapping[str, Any], found: Sequence[Diagnostic] = ()) -> None:
+        """Print a successful `--format json` result: the envelope around `payload`."""
+        self.result(json_envelope(payload, found))
 
     def echo(
-        self, text: str, err: bool = False, nl: bool | None = None, styled: bool = False
+        self,
+        text: str,
+        err: bool = False,
+        nl: bool | None = None,
+        styled: bool = False,
+        color: bool | None = None,
     ) -> None:
         """Print `text` (stdout, or stderr with `err`), redacted, its control characters shown
         as escapes (`styled`: it carries our own colours, its parts were escaped already); by
         default it ends in one newline (`nl=False`: as it is, for progress lines)."""
         shown = redact_text(text if styled else printable(text))
-        click.echo(shown, err=err, nl=not text.endswith("\n") if nl is None else nl)
+        end = not text.endswith("\n") if nl is None else nl
+        click.echo(shown, err=err, nl=end, color=color)
 
 
 def annotation_prefix(root: Path) -> str:
@@ -87,9 +110,67 @@ def annotation_prefix(root: Path) -> str:
     return root.relative_to(base).as_posix() + "/"
 
 
-def _use_color(no_color: bool) -> bool:
-    # no-color.org: only a non-empty NO_COLOR turns colour off
-    return not no_color and not os.environ.get("NO_COLOR") and sys.stderr.isatty()
+def use_color(no_color: bool, stream: TextIO) -> bool:
+    """Whether to colour `stream` (the order of precedence is in the module docstring)."""
+    if no_color or os.environ.get("NO_COLOR"):  # no-color.org: only a non-empty value counts
+        return False
+    if os.environ.get("FORCE_COLOR"):  # force-color.org: any non-empty value forces colour
+        return True
+    if os.environ.get("TERM") == "dumb":
+        return False
+    return stream.isatty()
+
+
+def command_name() -> str:
+    """The running command as the envelope names it: `compile`, `catalog-diff`, ... (the
+    names of the nested click commands, without the top-level `clawpolicy` group)."""
+    names = []
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        names.append(ctx.command.name or "")
+        ctx = ctx.parent
+    if names and names[-1] == TOP_GROUP:
+        names.pop()
+    return "-".join(reversed(names))
+
+
+def environments_json(resolutions: Mapping[str, "Resolution"]) -> dict[str, Any]:
+    """Every compiled environment: its monthly cost and each agent's chain (docs/json.md)."""
+    return {
+        name: {
+            "monthly_cost": resolution.total_cost,
+            "agents": [
+                {"agent": agent_id, "chain": chain_json(chain.refs, chain.cost)}
+                for agent_id, chain in resolution.agents.items()
+            ],
+        }
+        for name, resolution in resolutions.items()
+    }
+
+
+def json_envelope(
+    payload: Mapping[str, Any], found: Sequence[Diagnostic] = (), ok: bool | None = None
+) -> str:
+    """The one shape of every `--format json` output (docs/json.md):
+    `{"format": "clawpolicy-<command>", "version": 1, "ok", "diagnostics", ...payload}`.
+
+    `ok` defaults to "no diagnostic is an error". Decimals become JSON numbers.
+    """
+    clash = set(ENVELOPE_KEYS) & set(payload)
+    if clash:
+        raise ValueError(f"payload keys {sorted(clash)} are the envelope's")
+    from ..load.catalog import json_ready  # not at the top: loading the CLI skips pydantic
+
+    if ok is None:
+        ok = not any(d.severity is Severity.ERROR for d in found)
+    document = {
+        "format": f"clawpolicy-{command_name()}",
+        "version": JSON_VERSION,
+        "ok": ok,
+        "diagnostics": [diagnostics.to_json(d) for d in found],
+        **payload,
+    }
+    return jsontext.dumps(json_ready(document))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +202,24 @@ def common_options(formats: Sequence[str]) -> Callable[[Any], Any]:
             return func(*args, common=Common(root, out), **kwargs)
 
         for option in reversed(_common_option_list(formats)):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def output_options(formats: Sequence[str]) -> Callable[[Any], Any]:
+    """Add --format, --quiet, --no-color and --max-errors (not --root); the command gets one
+    `out: Output` argument (for `init`, whose repository is its DIR argument)."""
+
+    def decorate(func: Any) -> Any:
+        @functools.wraps(func)
+        def command(
+            *args: Any, fmt: str, quiet: bool, no_color: bool, max_errors: int, **kwargs: Any
+        ) -> Any:
+            return func(*args, out=make_output(fmt, quiet, no_color, max_errors), **kwargs)
+
+        for option in reversed(_common_option_list(formats)[1:]):
             command = option(command)
         return command
 
@@ -166,18 +265,19 @@ def user_errors(out: Output) -> Iterator[None]:
 
 
 def make_output(fmt: str, quiet: bool, no_color: bool, max_errors: int) -> Output:
-    return Output(fmt, quiet, _use_color(no_color), max_errors)
+    return Output(
+        fmt,
+        quiet,
+        use_color(no_color, sys.stderr),
+        max_errors,
+        result_color=use_color(no_color, sys.stdout),
+    )
 
 
-def fail(out: Output, exc: CompileError) -> NoReturn:
-    """Print a CompileError's diagnostics and exit 2."""
+def fail(out: Output, exc: CompileError, payload: Mapping[str, Any] | None = None) -> NoReturn:
+    """Print a CompileError's diagnostics (in JSON: the envelope with ok false) and exit 2."""
     if out.format == "json":
-        out.result(
-            json.dumps(
-                {"ok": False, "diagnostics": [diagnostics.to_json(d) for d in exc.diagnostics]},
-                indent=2,
-            )
-        )
+        out.result(json_envelope(payload or {}, exc.diagnostics, ok=False))
     out.diagnostics(exc.diagnostics)
     raise SystemExit(EXIT_USER)
 

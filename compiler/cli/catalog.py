@@ -7,30 +7,27 @@ prints: results on stdout, the summary, progress and diagnostics on stderr. Exit
 """
 
 import dataclasses
+import functools
 import json
 import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import ValidationError
 
-from ..catalogs.importers import (
-    IMPORTERS,
-    MULTI_PROVIDER_FORMATS,
-    ImportOptions,
-    ImportResult,
-    guess_format,
-)
 from ..diagnostics import CompileError, Span, error
-from ..load.catalog import describe_validation_error, parse_snapshot, serialize_snapshot
-from ..load.repofiles import MAX_DATA_BYTES, FileProblem, read_text
 from .base import EXIT_CHANGES, EXIT_OK, Output, SafeGroup, user_errors
 
-FORMATS = tuple(sorted(IMPORTERS))
+if TYPE_CHECKING:
+    from ..catalogs.importers import ImportOptions, ImportResult
+
+# The importers' names (a test holds them equal to IMPORTERS), written out so that loading the
+# command line (shell completion, --help) does not import the importers and pydantic.
+FORMATS = ("infron", "litellm", "modelsdev", "openrouter")
 
 IMPORT_EPILOG = """\b
 Examples:
@@ -59,97 +56,130 @@ def catalog() -> None:
     """Import, fetch and compare model-catalog snapshots."""
 
 
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The options `import` and `fetch` share: what the native catalog is and where it goes."""
+
+    fmt: str
+    provider: str | None
+    only: tuple[str, ...]
+    as_of: datetime | None
+    report: str  # text | json: how to report what was written
+    out: Path
+
+
 def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option(
-        "--date",
-        "as_of",
-        type=click.DateTime(["%Y-%m-%d"]),
-        default=None,
-        metavar="YYYY-MM-DD",
-        help="Snapshot date YYYY-MM-DD (default: what the source states).",
-    )(func)
-    func = click.option(
-        "--only-provider",
-        "only",
-        multiple=True,
-        metavar="ID",
-        help="modelsdev/litellm: keep this provider (repeatable).",
-    )(func)
-    func = click.option(
-        "--provider",
-        default=None,
-        metavar="NAME",
-        help="openrouter/infron: provider id of every offer.",
-    )(func)
-    func = click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(FORMATS),
-        required=True,
-        help="The native catalog format.",
-    )(func)
-    return click.option(
-        "-o",
-        "--output",
-        "out",
-        type=click.Path(dir_okay=False, path_type=Path),
-        required=True,
-        help="Where to write the snapshot.",
-    )(func)
+    """Add the shared options; the command gets one `source: Source` argument."""
+
+    @functools.wraps(func)
+    def command(
+        *args: Any,
+        fmt: str,
+        provider: str | None,
+        only: tuple[str, ...],
+        as_of: datetime | None,
+        report: str,
+        out: Path,
+        **kwargs: Any,
+    ) -> Any:
+        source = Source(fmt, provider, only, as_of, report, out)
+        return func(*args, source=source, **kwargs)
+
+    options = [
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            required=True,
+            help="The native catalog format.",
+        ),
+        click.option(
+            "--provider",
+            default=None,
+            metavar="NAME",
+            help="openrouter/infron: provider id of every offer.",
+        ),
+        click.option(
+            "--only-provider",
+            "only",
+            multiple=True,
+            metavar="ID",
+            help="modelsdev/litellm: keep this provider (repeatable).",
+        ),
+        click.option(
+            "--date",
+            "as_of",
+            type=click.DateTime(["%Y-%m-%d"]),
+            default=None,
+            metavar="YYYY-MM-DD",
+            help="Snapshot date YYYY-MM-DD (default: what the source states).",
+        ),
+        click.option(
+            "-o",
+            "--output",
+            "out",
+            type=click.Path(dir_okay=False, path_type=Path),
+            required=True,
+            help="Where to write the snapshot.",
+        ),
+        click.option(
+            "--report-format",
+            "report",
+            type=click.Choice(("text", "json")),
+            default="text",
+            show_default=True,
+            help="What was written: a text summary on stderr, or JSON on stdout "
+            "(--format names the native catalog format here).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @catalog.command("import", epilog=IMPORT_EPILOG)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @_source_options
-def import_command(
-    file: Path,
-    fmt: str,
-    provider: str | None,
-    only: tuple[str, ...],
-    as_of: datetime | None,
-    out: Path,
-) -> None:
+def import_command(file: Path, source: Source) -> None:
     """Normalize a native catalog FILE into a clawpolicy snapshot."""
-    printer = Output()
+    from ..catalogs.importers import IMPORTERS
+    from ..load.catalog import serialize_snapshot
+
+    printer = Output(source.report)
     with user_errors(printer):
         started = time.perf_counter()
         document = _read_json(file)
-        _check_format(document, fmt, file)
-        options = _options(fmt, provider, only, as_of, str(file), f"{fmt}:{file.name}")
-        result = IMPORTERS[fmt](document, options)
-        _write(out, serialize_snapshot(result.snapshot))
-        printer.echo(_summary(result, out, time.perf_counter() - started), err=True)
+        _check_format(document, source.fmt, file)
+        options = _options(source, source.as_of, str(file), f"{source.fmt}:{file.name}")
+        result = IMPORTERS[source.fmt](document, options)
+        _write(source.out, serialize_snapshot(result.snapshot))
+        _report(printer, result, source.out, time.perf_counter() - started)
 
 
 @catalog.command("fetch", epilog=FETCH_EPILOG)
 @click.option("--url", default=None, help="Where to download from (default: the format's API).")
 @_source_options
-def fetch_command(
-    url: str | None,
-    fmt: str,
-    provider: str | None,
-    only: tuple[str, ...],
-    as_of: datetime | None,
-    out: Path,
-) -> None:
+def fetch_command(url: str | None, source: Source) -> None:
     """Download a native catalog (following pages) and write its snapshot."""
     from ..catalogs.fetcher import DEFAULT_URLS, fetch_catalog
+    from ..catalogs.importers import IMPORTERS
+    from ..load.catalog import serialize_snapshot
     from ..redaction import redact_url
 
-    printer = Output()
+    printer = Output(source.report)
     with user_errors(printer):
         started = time.perf_counter()
-        target = url or DEFAULT_URLS[fmt]
+        target = url or DEFAULT_URLS[source.fmt]
         progress = _progress_writer()
         fetched = fetch_catalog(target, progress=progress)
         if progress:
             printer.echo("", err=True)
-        day = as_of or _as_datetime(fetched.server_date)
+        day = source.as_of or _as_datetime(fetched.server_date)
         shown = redact_url(target)
-        options = _options(fmt, provider, only, day, shown, f"{fmt}:{shown}")
-        result = IMPORTERS[fmt](fetched.document, options)
-        _write(out, serialize_snapshot(result.snapshot))
-        printer.echo(_summary(result, out, time.perf_counter() - started), err=True)
+        options = _options(source, day, shown, f"{source.fmt}:{shown}")
+        result = IMPORTERS[source.fmt](fetched.document, options)
+        _write(source.out, serialize_snapshot(result.snapshot))
+        _report(printer, result, source.out, time.perf_counter() - started)
 
 
 @catalog.command("diff", epilog=DIFF_EPILOG)
@@ -172,9 +202,9 @@ def fetch_command(
 )
 def diff_command(old: Path, new: Path, fmt: str, root: Path | None) -> None:
     """Offers added, removed, repriced or newly deprecated between two snapshots OLD and NEW."""
-    from ..catalogs.catalogdiff import diff_catalogs, format_json, format_markdown, format_text
+    from ..catalogs.catalogdiff import diff_catalogs, format_markdown, format_text, to_payload
 
-    printer = Output()
+    printer = Output(fmt)
     with user_errors(printer):
         new_snapshot = _read_snapshot(new)
         report = diff_catalogs(_read_snapshot(old), new_snapshot)
@@ -183,28 +213,26 @@ def diff_command(old: Path, new: Path, fmt: str, root: Path | None) -> None:
 
             moved = affected_agents(root, old, new_snapshot)
             report = dataclasses.replace(report, affected_agents=moved)
-        formatter = {"text": format_text, "markdown": format_markdown, "json": format_json}[fmt]
-        printer.echo(formatter(report))
-        raise SystemExit(EXIT_CHANGES if report.has_differences else EXIT_OK)
+    if fmt == "json":
+        printer.report(to_payload(report))
+    else:
+        printer.echo((format_markdown if fmt == "markdown" else format_text)(report))
+    raise SystemExit(EXIT_CHANGES if report.has_differences else EXIT_OK)
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _options(
-    fmt: str,
-    provider: str | None,
-    only: tuple[str, ...],
-    as_of: datetime | None,
-    path: str,
-    source: str,
-) -> ImportOptions:
-    if provider is not None and fmt in MULTI_PROVIDER_FORMATS:
+def _options(source: Source, as_of: datetime | None, path: str, label: str) -> "ImportOptions":
+    from ..catalogs.importers import MULTI_PROVIDER_FORMATS, ImportOptions
+
+    fmt = source.fmt
+    if source.provider is not None and fmt in MULTI_PROVIDER_FORMATS:
         raise _usage(path, f"--provider does not apply to --format {fmt}; use --only-provider")
-    if only and fmt not in MULTI_PROVIDER_FORMATS:
+    if source.only and fmt not in MULTI_PROVIDER_FORMATS:
         raise _usage(path, f"--only-provider does not apply to --format {fmt}; use --provider")
     day = as_of.date() if as_of else None
-    return ImportOptions(day, provider, tuple(dict.fromkeys(only)), path, source)
+    return ImportOptions(day, source.provider, tuple(dict.fromkeys(source.only)), path, label)
 
 
 def _usage(path: str, message: str) -> CompileError:
@@ -217,6 +245,8 @@ def _as_datetime(day: date | None) -> datetime | None:
 
 def _read_file(path: Path, code: str) -> str:
     """A file named on the command line: a regular file of at most MAX_DATA_BYTES, UTF-8."""
+    from ..load.repofiles import MAX_DATA_BYTES, FileProblem, read_text
+
     try:
         return read_text(path, MAX_DATA_BYTES)
     except FileProblem as exc:
@@ -241,6 +271,8 @@ def _read_json(path: Path) -> Any:
 
 def _check_format(document: Any, fmt: str, path: Path) -> None:
     """A file that clearly is another native format is named as such, before anything else."""
+    from ..catalogs.importers import guess_format
+
     guessed = guess_format(document)
     same_shape = {guessed, fmt} <= {"openrouter", "infron"}  # both are `{"data": [...]}`
     if guessed is not None and guessed != fmt and not same_shape:
@@ -257,6 +289,11 @@ def _check_format(document: Any, fmt: str, path: Path) -> None:
 
 
 def _read_snapshot(path: Path) -> Any:
+    from pydantic import ValidationError
+
+    from ..catalogs.importers import guess_format
+    from ..load.catalog import describe_validation_error, parse_snapshot
+
     text = _read_file(path, "PC501")
     try:
         return parse_snapshot(text)
@@ -287,7 +324,22 @@ def _write(out: Path, text: str) -> None:
     write_file(out, text.encode("utf-8"))
 
 
-def _summary(result: ImportResult, out: Path, seconds: float) -> str:
+def _report(printer: Output, result: "ImportResult", out: Path, seconds: float) -> None:
+    """The text summary on stderr, or the JSON envelope on stdout (no timing: it is not
+    reproducible)."""
+    if printer.format != "json":
+        printer.echo(_summary(result, out, seconds), err=True)
+        return
+    payload = {
+        "output": str(out),
+        "date": result.snapshot.date.isoformat(),
+        "offers_written": len(result.snapshot.offers),
+        "skipped": dict(result.skipped),
+    }
+    printer.report(payload)
+
+
+def _summary(result: "ImportResult", out: Path, seconds: float) -> str:
     skipped: Mapping[str, int] = result.skipped
     lines = [
         f"wrote {len(result.snapshot.offers)} offers to {out} "

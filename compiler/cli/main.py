@@ -5,23 +5,32 @@ in `cli.catalog` and `cli.gitops`; the shared options, output and exit codes (0 
 """
 
 import json
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import __version__, api, diagnostics
-from ..load.catalog import json_number
+from .. import __version__, diagnostics
+from .adopt import init
 from .base import (
     EXIT_CHANGES,
     EXIT_OK,
     EXIT_USER,
+    TOP_GROUP,
     Common,
     Output,
     SafeGroup,
     common_options,
+    environments_json,
+    json_envelope,
     user_errors,
 )
 from .catalog import catalog
+from .completion import complete_agents, env_option
+from .cost import cost
 from .gitops import COMMANDS
+
+if TYPE_CHECKING:
+    from .. import api
 
 MAIN_EPILOG = """\b
 Examples:
@@ -41,14 +50,17 @@ Exit codes: 0 ok / no changes, 1 changes found, 2 user error, 3 internal error.
 
 
 @click.group(
-    cls=SafeGroup, epilog=MAIN_EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
+    TOP_GROUP,
+    cls=SafeGroup,
+    epilog=MAIN_EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, prog_name="clawpolicy")
 def main_group() -> None:
     """Compile YAML model-routing policies into OpenClaw configs (openclaw.json)."""
 
 
-def _summary(result: api.CompileResult, check: bool) -> str:
+def _summary(result: "api.CompileResult", check: bool) -> str:
     report = result.report
     assert report is not None
     verb = "would change" if check else "wrote"
@@ -59,27 +71,23 @@ def _summary(result: api.CompileResult, check: bool) -> str:
         f"{len(report.changed)} file(s) {'out of date' if check else 'changed'}, "
         f"{len(report.unchanged)} unchanged"
     )
+    if check and report.changed:
+        lines.append("to update them: run clawpolicy compile, then commit rendered/")
     return "\n".join(lines)
 
 
-def _compile_json(result: api.CompileResult) -> str:
+def _compile_payload(result: "api.CompileResult") -> dict[str, Any]:
+    """`changed` and `files` (compile only), then every environment's chains and cost."""
+    payload: dict[str, Any] = {}
     report = result.report
-    return json.dumps(
-        {
-            "ok": True,
-            "changed": list(report.changed) if report else [],
-            "unchanged": list(report.unchanged) if report else [],
-            "environments": {
-                name: {
-                    "agents": {k: list(v.refs) for k, v in res.agents.items()},
-                    "monthly_cost": json_number(res.total_cost),
-                }
-                for name, res in result.resolutions.items()
-            },
-            "diagnostics": [diagnostics.to_json(d) for d in result.warnings],
-        },
-        indent=2,
-    )
+    if report is not None:
+        payload["changed"] = bool(report.changed)
+        payload["files"] = [
+            *({"path": path, "status": "changed"} for path in report.changed),
+            *({"path": path, "status": "unchanged"} for path in report.unchanged),
+        ]
+    payload["environments"] = environments_json(result.resolutions)
+    return payload
 
 
 COMPILE_EPILOG = """\b
@@ -93,15 +101,13 @@ Examples:
 
 
 @main_group.command("compile", epilog=COMPILE_EPILOG)
-@click.option(
-    "--env", "envs", multiple=True, metavar="ENV", help="Only this environment (repeatable)."
-)
+@env_option()
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when outputs would change.")
 @click.option(
     "--upgrade", is_flag=True, help="Re-resolve locked chains (all, or the AGENTs given)."
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.argument("agents", nargs=-1, metavar="[AGENT]...")
+@click.argument("agents", nargs=-1, metavar="[AGENT]...", shell_complete=complete_agents)
 @common_options(("text", "json", "github"))
 def compile_command(
     envs: tuple[str, ...],
@@ -112,6 +118,8 @@ def compile_command(
     common: Common,
 ) -> None:
     """Render rendered/<env>/openclaw.json and its lock for each environment."""
+    from .. import api
+
     out = common.out
     if agents and not upgrade:
         raise click.UsageError("AGENT arguments go with --upgrade")
@@ -136,7 +144,10 @@ def compile_command(
         for path in (result.report.changed if check else ())
     ]
     out.diagnostics([*result.warnings, *(stale if out.format == "github" else ())])
-    out.result(_compile_json(result) if out.format == "json" else _summary(result, check))
+    if out.format == "json":
+        out.report(_compile_payload(result), result.warnings)
+    else:
+        out.result(_summary(result, check))
     raise SystemExit(EXIT_CHANGES if check and result.report.changed else EXIT_OK)
 
 
@@ -148,12 +159,14 @@ def compile_command(
 @common_options(("text", "json", "github"))
 def validate_command(strict: bool, common: Common) -> None:
     """Check every policy file and resolve every chain; write nothing."""
+    from .. import api
+
     out = common.out
     with user_errors(out):
         result = api.validate_project(common.root, strict=strict)
     out.diagnostics(result.warnings)
     if out.format == "json":
-        out.result(_compile_json(result))
+        out.report(_compile_payload(result), result.warnings)
     else:
         agents = sum(len(r.agents) for r in result.resolutions.values())
         out.result(
@@ -168,14 +181,8 @@ def validate_command(strict: bool, common: Common) -> None:
     epilog="\b\nExamples:\n  clawpolicy explain support-triage\n"
     "  clawpolicy explain support-triage --env prod --format json",
 )
-@click.argument("agent")
-@click.option(
-    "--env",
-    "envs",
-    multiple=True,
-    metavar="ENV",
-    help="Environment (repeatable; default: every one that deploys the agent).",
-)
+@click.argument("agent", shell_complete=complete_agents)
+@env_option("Environment (repeatable; default: every one that deploys the agent).")
 @common_options(("text", "json"))
 def explain_command(
     agent: str,
@@ -188,22 +195,24 @@ def explain_command(
     out = common.out
     with user_errors(out):
         explanations = explainer.explain(common.root, agent, envs)
-    text = (
-        explainer.to_json(explanations)
-        if out.format == "json"
-        else explainer.format_text(explanations)
-    )
-    out.echo(text)
-    failed = any(e.report is None or e.report.result is None for e in explanations)
-    raise SystemExit(EXIT_USER if failed else EXIT_OK)
+    resolved = explainer.is_resolved(explanations)
+    if out.format == "json":
+        payload = explainer.to_payload(explanations)
+        out.result(json_envelope(payload, explainer.diagnostics_of(explanations), ok=resolved))
+    else:
+        out.echo(explainer.format_text(explanations))
+    raise SystemExit(EXIT_OK if resolved else EXIT_USER)
 
 
 @main_group.command(
     "schema",
     epilog="\b\nExamples:\n  clawpolicy schema > clawpolicy.schema.json\n"
     "  clawpolicy schema --kind environment\n\n"
-    "For editors, add to a YAML file:\n"
-    "  # yaml-language-server: $schema=./clawpolicy.schema.json",
+    "\b\nFor editors: save it at the top of the repository and put on the first line of\n"
+    "policies/tiers.yaml:\n"
+    "  # yaml-language-server: $schema=../clawpolicy.schema.json\n"
+    "and of policies/teams/*.yaml and policies/environments/*.yaml:\n"
+    "  # yaml-language-server: $schema=../../clawpolicy.schema.json",
 )
 @click.option(
     "--kind",
@@ -220,6 +229,8 @@ def schema_command(kind: str) -> None:
 
 
 main_group.add_command(catalog)
+main_group.add_command(init)
+main_group.add_command(cost)
 for _command in COMMANDS:
     main_group.add_command(_command)
 

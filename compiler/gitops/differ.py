@@ -21,7 +21,9 @@ from deepdiff.helper import CannotCompare
 from ..diagnostics import CompileError, Span, error
 from ..output import lockfile
 from ..output.writer import CONFIG_NAME, LOCK_NAME
-from ..resolve.resolver import DEFAULT_KEY, IMAGE_KEY
+from ..resolve.resolver import DEFAULT_SLOTS
+from . import causes
+from .causes import NewSide
 from .diffreport import (
     ChainChange,
     Change,
@@ -251,13 +253,13 @@ def _model_refs(model: Any) -> tuple[str, ...]:
 
 
 def _entries(config: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
-    """Agent entries by id, plus `@default` / `@image` holding the default models."""
+    """Agent entries by id, plus `@default`, `@image`, ... holding the default models."""
     agents = (config or {}).get("agents") or {}
     defaults = agents.get("defaults") or {}
     found: dict[str, Mapping[str, Any]] = {
-        key: {"model": defaults[name]}
-        for name, key in (("model", DEFAULT_KEY), ("imageModel", IMAGE_KEY))
-        if name in defaults
+        slot.key: {"model": defaults[slot.config_key]}
+        for slot in DEFAULT_SLOTS
+        if slot.config_key in defaults
     }
     for agent_id, entry in (agents.get("entries") or {}).items():
         if isinstance(entry, dict):
@@ -294,7 +296,49 @@ def _cause(old: Side, new: Side, own_file: str | None) -> str:
     )
 
 
-def _chain_changes(old: Side, new: Side, sources: Mapping[str, str]) -> list[ChainChange]:
+_COARSE = {
+    "policy": "policy change",
+    "catalog": "catalog change",
+    "both": "policy and catalog change",
+    "re-resolved": "re-resolved (no input changed: compile --upgrade)",
+    "unknown": "unknown (a side has no lock)",
+}
+
+
+def _change(
+    key: str,
+    sides: tuple[Side, Side],
+    entries: tuple[Mapping[str, Any], Mapping[str, Any]],
+    coarse: str,
+    new_side: NewSide,
+) -> ChainChange:
+    """One agent's ChainChange with its causes and moves in words."""
+    (old, new), (old_entry, new_entry) = sides, entries
+    status = "changed" if old_entry and new_entry else "removed" if old_entry else "added"
+    refs = (_model_refs(old_entry.get("model")), _model_refs(new_entry.get("model")))
+    if status == "changed":
+        why = causes.causes(key, (old.lock, new.lock), (old.config, new.config), refs, new_side)
+        why = why or (_COARSE.get(coarse, coarse),)
+    else:
+        why = ("new in this environment",) if status == "added" else ("no longer deployed",)
+    settings = {*old_entry, *new_entry} - {"model"} if status == "changed" else set()
+    return ChainChange(
+        key,
+        status,
+        refs[0],
+        refs[1],
+        _costs(old.lock).get(key),
+        _costs(new.lock).get(key),
+        coarse,
+        tuple(sorted(k for k in settings if old_entry.get(k) != new_entry.get(k))),
+        why,
+        causes.chain_moves(*refs),
+    )
+
+
+def _chain_changes(
+    old: Side, new: Side, sources: Mapping[str, str], new_side: NewSide
+) -> list[ChainChange]:
     """Agents whose entry, chain or estimated cost differs (costs only when both sides have a
     lock: live configs have no estimate)."""
     before, after = _entries(old.config), _entries(new.config)
@@ -303,33 +347,45 @@ def _chain_changes(old: Side, new: Side, sources: Mapping[str, str]) -> list[Cha
     found = []
     for key in {*before, *after}:
         old_entry, new_entry = before.get(key, {}), after.get(key, {})
-        old_cost, new_cost = old_costs.get(key), new_costs.get(key)
-        same = old_entry == new_entry and (not compare_costs or old_cost == new_cost)
+        same = old_entry == new_entry and (
+            not compare_costs or old_costs.get(key) == new_costs.get(key)
+        )
         if key in before and key in after and same:
             continue
-        status = "changed" if key in before and key in after else "removed"
-        status = "added" if key not in before else status
-        settings = {*old_entry, *new_entry} - {"model"}
-        change = ChainChange(
-            key,
-            status,
-            _model_refs(old_entry.get("model")),
-            _model_refs(new_entry.get("model")),
-            old_cost,
-            new_cost,
-            _cause(old, new, sources.get(key)) if old.exists and new.exists else "policy",
-            tuple(sorted(k for k in settings if old_entry.get(k) != new_entry.get(k))),
-        )
-        found.append(change)
+        coarse = _cause(old, new, sources.get(key)) if old.exists and new.exists else "policy"
+        found.append(_change(key, (old, new), (old_entry, new_entry), coarse, new_side))
     return sorted(found, key=lambda c: (_STATUS_ORDER[c.status], c.key.startswith("@"), c.key))
+
+
+def _vendor(ref: str, lock: lockfile.Lock | None) -> str:
+    model = lock.models.get(ref) if lock is not None else None
+    return model.vendor if model is not None else ref.partition("/")[2].partition("/")[0]
+
+
+def new_vendors(old: Side, new: Side) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Vendors the new side runs that the old side does not, each with the agents using them."""
+    seen = {_vendor(r, old.lock) for e in _entries(old.config).values() for r in _refs(e)}
+    users: dict[str, list[str]] = {}
+    for key, entry in sorted(_entries(new.config).items()):
+        for vendor in dict.fromkeys(_vendor(r, new.lock) for r in _refs(entry)):
+            if vendor not in seen:
+                users.setdefault(vendor, []).append(key)
+    return tuple((vendor, tuple(agents)) for vendor, agents in sorted(users.items()))
+
+
+def _refs(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    return _model_refs(entry.get("model"))
 
 
 def _total(side: Side) -> Decimal | None:
     return None if side.lock is None else sum(_costs(side.lock).values(), Decimal(0))
 
 
-def diff_environment(name: str, old: Side, new: Side, sources: Mapping[str, str]) -> EnvDiff:
-    """Compare one environment's two sides; `sources` maps agent ids to their team file."""
+def diff_environment(
+    name: str, old: Side, new: Side, sources: Mapping[str, str], new_side: NewSide | None = None
+) -> EnvDiff:
+    """Compare one environment's two sides; `sources` maps agent ids to their team file,
+    `new_side` is what the fresh compile knows beyond the files (for the causes)."""
     if not old.exists and not new.exists:
         return EnvDiff(name, "unchanged", (), (), (), None, None, (), "")
     changes: tuple[Change, ...] = ()
@@ -338,7 +394,7 @@ def diff_environment(name: str, old: Side, new: Side, sources: Mapping[str, str]
     elif old.config is not None or new.config is not None:
         kind = "removed" if new.config is None else "added"
         changes = (Change(kind, "", old.config, new.config),)
-    agents = tuple(_chain_changes(old, new, sources))
+    agents = tuple(_chain_changes(old, new, sources, new_side or NewSide()))
     old_providers, new_providers = _providers(old.config), _providers(new.config)
     status = "added" if not old.exists else "removed" if not new.exists else "unchanged"
     if status == "unchanged" and (changes or agents):
@@ -354,6 +410,7 @@ def diff_environment(name: str, old: Side, new: Side, sources: Mapping[str, str]
         _total(new),
         changes,
         cause,
+        new_vendors(old, new) if old.exists else (),
     )
 
 
@@ -363,6 +420,7 @@ def diff_files(
     new_files: Mapping[str, str],
     envs: Sequence[str],
     sources: Mapping[str, str],
+    new_sides: Mapping[str, NewSide] | None = None,
 ) -> DiffReport:
     """Compare rendered files keyed `<env>/openclaw.json` and `<env>/clawpolicy.lock.json`.
 
@@ -372,6 +430,7 @@ def diff_files(
         new_files: the new side's texts (a fresh compile).
         envs: environments to compare, in report order.
         sources: agent id -> the policy file that declares it (narrows the cause).
+        new_sides: per environment, what the fresh compile knows beyond its files.
     """
     found = []
     for name in envs:
@@ -379,5 +438,6 @@ def diff_files(
             parse_side(files.get(f"{name}/{CONFIG_NAME}"), files.get(f"{name}/{LOCK_NAME}"), where)
             for files, where in ((old_files, f"{against}:{name}"), (new_files, f"rendered/{name}"))
         ]
-        found.append(diff_environment(name, sides[0], sides[1], sources))
+        new_side = (new_sides or {}).get(name)
+        found.append(diff_environment(name, sides[0], sides[1], sources, new_side))
     return DiffReport(against, tuple(found))

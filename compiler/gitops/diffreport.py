@@ -4,7 +4,7 @@ docs/diff-json.md). Pure; no deepdiff here, so reading a report needs none.
 """
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -12,12 +12,15 @@ from typing import Any
 from ..load.catalog import json_ready
 from ..output import lockfile
 from ..output.writer import CONFIG_NAME
-from ..resolve.resolver import DEFAULT_KEY, IMAGE_KEY
+from ..promote.pending import PendingPromotion
+from ..promote.pendingreport import format_text as pending_text
+from ..promote.pendingreport import to_json as pending_json
+from ..resolve.resolver import DEFAULT_SLOTS
 
 MARKDOWN_LIMIT = 65_000
 MARKER = "<!-- clawpolicy-diff -->"
 MERMAID_CHAINS = 20
-LABELS = {DEFAULT_KEY: "(default model)", IMAGE_KEY: "(image model)"}
+LABELS = {slot.key: f"({slot.label})" for slot in DEFAULT_SLOTS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,8 @@ class ChainChange:
     new_cost: Decimal | None
     cause: str  # "policy", "catalog", "both", "re-resolved" (no input changed), "unknown"
     settings: tuple[str, ...] = ()  # other keys of the agent's entry that differ (thinkingDefault)
+    causes: tuple[str, ...] = ()  # why, in words (compiler.gitops.causes)
+    moves: tuple[str, ...] = ()  # the chain's change in words: primary a -> b, fallback swap...
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,7 @@ class EnvDiff:
     new_cost: Decimal | None
     changes: tuple[Change, ...]
     cause: str
+    vendors_added: tuple[tuple[str, tuple[str, ...]], ...] = ()  # vendor, agents using it
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +80,12 @@ class DiffReport:
     against: str  # "origin/main (1a2b3c4)"
     environments: tuple[EnvDiff, ...]
     notes: tuple[str, ...] = field(default=())
+    pending: tuple[PendingPromotion, ...] = ()  # promoted environments that are behind
 
     @property
     def changed(self) -> bool:
+        """Anything differs from the old side (the exit code is 1 exactly then); pending
+        promotions are the state of the new side, not a change."""
         return any(e.status != "unchanged" for e in self.environments)
 
 
@@ -84,13 +93,13 @@ def _money(value: Decimal | None) -> str:
     return "?" if value is None else f"{value:.2f}"
 
 
-def _cost_move(old: Decimal | None, new: Decimal | None, arrow: str = "->") -> str:
+def cost_move(old: Decimal | None, new: Decimal | None, arrow: str = "->") -> str:
     """`12.00 -> 8.00 (-4.00)`; `?` for a side without an estimate.
 
     Example:
-        >>> _cost_move(Decimal("12"), Decimal("8.5")), _cost_move(None, Decimal(3))
+        >>> cost_move(Decimal("12"), Decimal("8.5")), cost_move(None, Decimal(3))
         ('12.00 -> 8.50 (-3.50)', '? -> 3.00')
-        >>> _cost_move(None, None)
+        >>> cost_move(None, None)
         'n/a'
     """
     if old is None and new is None:
@@ -101,7 +110,7 @@ def _cost_move(old: Decimal | None, new: Decimal | None, arrow: str = "->") -> s
     return text
 
 
-def _value(value: Any, width: int = 80) -> str:
+def value_text(value: Any, width: int = 80) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= width else text[: width - 3] + "..."
 
@@ -110,7 +119,7 @@ def _who(env: str, key: str) -> str:
     return f"{env}/{LABELS.get(key, key)}"
 
 
-def _counts(report: DiffReport) -> str:
+def counts(report: DiffReport) -> str:
     chains = sum(len(e.agents) for e in report.environments)
     fields = sum(len(e.changes) for e in report.environments)
     envs = sum(e.status != "unchanged" for e in report.environments)
@@ -121,155 +130,87 @@ def _env_line(env: EnvDiff, against: str) -> str:
     status = {"added": f"new (not at {against})", "removed": "removed"}.get(env.status, env.status)
     parts = [
         f"{env.environment}: {status}",
-        f"monthly cost {_cost_move(env.old_cost, env.new_cost)}",
+        f"monthly cost {cost_move(env.old_cost, env.new_cost)}",
     ]
     if env.providers_added or env.providers_removed:
-        parts.append(f"providers {_providers_text(env)}")
+        parts.append(f"providers {providers_text(env)}")
     return "; ".join(parts)
 
 
-def _providers_text(env: EnvDiff) -> str:
+def providers_text(env: EnvDiff) -> str:
     return " ".join(
         [*(f"+{p}" for p in env.providers_added), *(f"-{p}" for p in env.providers_removed)]
     )
 
 
-def format_text(report: DiffReport) -> str:
-    """The terminal report: agent lines first, then environment totals, then field changes."""
-    if not report.changed:
-        return f"clawpolicy diff against {report.against}: no changes\n"
-    lines = [f"clawpolicy diff against {report.against}: {_counts(report)}"]
-    sign = {"changed": "~", "added": "+", "removed": "-"}
+@dataclass(frozen=True, slots=True)
+class ChangeGroup:
+    """One agent change, identical in every environment listed."""
+
+    environments: tuple[str, ...]
+    change: ChainChange
+
+
+def grouped(report: DiffReport) -> list[ChangeGroup]:
+    """Agent changes with identical chains, costs, causes and moves in several environments,
+    shown once with the environments listed (report order otherwise kept)."""
+    groups: dict[ChainChange, list[str]] = {}
     for env in report.environments:
-        lines += [
-            f"{sign[c.status]} {_who(env.environment, c.key)}: [{', '.join(c.old_refs)}] -> "
-            f"[{', '.join(c.new_refs)}]; monthly cost {_cost_move(c.old_cost, c.new_cost)}; "
-            f"cause: {c.cause}" + (f"; also changed: {', '.join(c.settings)}" if c.settings else "")
-            for c in env.agents
-        ]
-    lines += ["", "environments:"]
+        for change in env.agents:
+            groups.setdefault(change, []).append(env.environment)
+    return [ChangeGroup(tuple(envs), change) for change, envs in groups.items()]
+
+
+def label(key: str) -> str:
+    return LABELS.get(key, key)
+
+
+def vendor_alerts(report: DiffReport) -> list[str]:
+    """`new vendor deepseek in dev, prod (code-assistant, copywriter)`: one line per vendor
+    and set of agents, with every environment it is new to."""
+    where: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for env in report.environments:
+        for vendor, agents in env.vendors_added:
+            where.setdefault((vendor, agents), []).append(env.environment)
+    return [
+        f"new vendor {vendor} in {', '.join(envs)} ({', '.join(label(a) for a in agents)})"
+        for (vendor, agents), envs in where.items()
+    ]
+
+
+def format_text(report: DiffReport) -> str:
+    """The terminal report: agent changes first (each once, with its environments, what moved
+    and why), new vendors, environment totals, pending promotions, then field changes."""
+    if not report.changed and not report.pending:
+        return f"clawpolicy diff against {report.against}: no changes\n"
+    lines = [f"clawpolicy diff against {report.against}: {counts(report)}"]
+    sign = {"changed": "~", "added": "+", "removed": "-"}
+    for group in grouped(report):
+        c = group.change
+        lines.append(
+            f"{sign[c.status]} {', '.join(group.environments)}/{label(c.key)}: "
+            f"[{', '.join(c.old_refs)}] -> [{', '.join(c.new_refs)}]; "
+            f"est. USD/month (primary) {cost_move(c.old_cost, c.new_cost)}"
+            + (f"; also changed: {', '.join(c.settings)}" if c.settings else "")
+        )
+        lines += [f"    {move}" for move in c.moves]
+        lines += [f"    why: {cause}" for cause in c.causes]
+    lines += [f"! {alert}" for alert in vendor_alerts(report)]
+    lines += ["", "environments (est. USD/month, sum of the primaries):"]
     lines += [f"  {_env_line(e, report.against)}" for e in report.environments]
+    if report.pending:
+        lines += ["", "pending promotions:", pending_text(report.pending).rstrip("\n")]
     for env in report.environments:
         if env.changes:
             lines += ["", f"field changes in {env.environment}/{CONFIG_NAME} ({len(env.changes)}):"]
             lines += [
                 f"  {sign[c.kind]} {c.pointer or '(whole file)'}: "
-                f"{_value(c.old) if c.kind != 'added' else ''}"
+                f"{value_text(c.old) if c.kind != 'added' else ''}"
                 f"{' -> ' if c.kind == 'changed' else ''}"
-                f"{_value(c.new) if c.kind != 'removed' else ''}"
+                f"{value_text(c.new) if c.kind != 'removed' else ''}"
                 for c in env.changes
             ]
     return "\n".join(lines) + "\n"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _refs_cell(refs: tuple[str, ...]) -> str:
-    return ", ".join(f"`{r}`" for r in refs) or "—"
-
-
-def _fit(rows: Sequence[str], budget: int) -> list[str]:
-    """As many rows as fit in `budget` characters, then a "... and N more" line."""
-    kept: list[str] = []
-    used = 0
-    for index, row in enumerate(rows):
-        more = f"\n... and {len(rows) - index} more"
-        if used + len(row) + 1 + len(more) + 1 > budget:
-            return [*kept, more]
-        kept.append(row)
-        used += len(row) + 1
-    return kept
-
-
-def _agent_rows(report: DiffReport) -> list[str]:
-    return [
-        f"| {e.environment} | {c.status} | `{LABELS.get(c.key, c.key)}`"
-        f"{' (' + ', '.join(c.settings) + ')' if c.settings else ''} | "
-        f"{_refs_cell(c.old_refs)} | {_refs_cell(c.new_refs)} | "
-        f"{_cost_move(c.old_cost, c.new_cost, '→')} | {c.cause} |"
-        for e in report.environments
-        for c in e.agents
-    ]
-
-
-def _mermaid(report: DiffReport) -> list[str]:
-    """A `graph LR` of the changed chains: before dashed, after solid."""
-    chains = [
-        (e.environment, c)
-        for e in report.environments
-        for c in e.agents
-        if c.old_refs != c.new_refs
-    ]
-    if not chains:
-        return []
-    lines = ["```mermaid", "graph LR"]
-    for index, (env, change) in enumerate(chains[:MERMAID_CHAINS]):
-        title = _who(env, change.key).replace('"', "#quot;")
-        lines.append(f'  a{index}["{title}"]')
-        for side, refs, arrow in (
-            ("before", change.old_refs, "-.->"),
-            ("after", change.new_refs, "-->"),
-        ):
-            previous = f"a{index}"
-            for position, ref in enumerate(refs):
-                node = f"a{index}{side[0]}{position}"
-                label = ref.replace('"', "#quot;")
-                edge = f"{arrow}|{side}|" if position == 0 else arrow
-                lines.append(f'  {previous} {edge} {node}["{label}"]')
-                previous = node
-    lines.append("```")
-    if len(chains) > MERMAID_CHAINS:
-        lines += ["", f"... and {len(chains) - MERMAID_CHAINS} more"]
-    return lines
-
-
-def _field_rows(report: DiffReport) -> list[str]:
-    return [
-        f"| {e.environment} | `{_cell(c.pointer or '(whole file)')}` | {c.kind} | "
-        f"{'' if c.kind == 'added' else '`' + _cell(_value(c.old, 60)) + '`'} | "
-        f"{'' if c.kind == 'removed' else '`' + _cell(_value(c.new, 60)) + '`'} |"
-        for e in report.environments
-        for c in e.changes
-    ]
-
-
-def format_markdown(report: DiffReport, limit: int = MARKDOWN_LIMIT) -> str:
-    """A pull-request comment of at most `limit` characters: the hidden marker for sticky
-    comments, the changed agents, environment totals, then a Mermaid graph of the changed
-    chains and the field changes, each in `<details>`; tables end "... and N more" when cut."""
-    head = [MARKER, f"### clawpolicy diff against `{report.against}`", ""]
-    if not report.changed:
-        return "\n".join([*head, "No changes."]) + "\n"
-    head += [f"**{_counts(report)}**", ""]
-    totals = ["| environment | status | monthly cost | providers |", "|---|---|---|---|"]
-    totals += [
-        f"| {e.environment} | {e.status} | {_cost_move(e.old_cost, e.new_cost, '→')} | "
-        f"{_providers_text(e)} |"
-        for e in report.environments
-    ]
-    fields_head = [f"<details><summary>Field changes ({len(_field_rows(report))})</summary>", ""]
-    fields_head += ["| environment | pointer | change | before | after |", "|---|---|---|---|---|"]
-    tail = ["", "</details>", ""]
-    reserve = sum(len(x) + 1 for x in (*totals, *fields_head, *tail)) + 200
-    text = "\n".join(head) + "\n"
-    agents = _agent_rows(report)
-    if agents:
-        table = [
-            "| environment | change | agent | chain before | chain after | monthly cost | cause |"
-        ]
-        table.append("|---|---|---|---|---|---|---|")
-        table += _fit(agents, limit - len(text) - reserve - 300)
-        text += "\n".join([*table, ""]) + "\n"
-    text += "\n".join([*totals, ""]) + "\n"
-    mermaid = _mermaid(report)
-    graph = "\n".join(["<details><summary>Changed fallback chains</summary>", "", *mermaid, *tail])
-    if mermaid and len(text) + len(graph) + reserve < limit:
-        text += graph + "\n"
-    rows = _fit(_field_rows(report), limit - len(text) - len("\n".join([*fields_head, *tail])) - 4)
-    text += "\n".join([*fields_head, *rows, *tail])
-    return text[:limit]
 
 
 def _number(value: Decimal | None) -> Any:
@@ -297,6 +238,8 @@ def to_json(report: DiffReport) -> dict[str, Any]:
                         "status": c.status,
                         "cause": c.cause,
                         "settings": list(c.settings),
+                        "causes": list(c.causes),
+                        "moves": list(c.moves),
                         "before": _chain_json(c.old_refs, c.old_cost),
                         "after": _chain_json(c.new_refs, c.new_cost),
                     }
@@ -306,6 +249,9 @@ def to_json(report: DiffReport) -> dict[str, Any]:
                     "added": list(e.providers_added),
                     "removed": list(e.providers_removed),
                 },
+                "vendors_added": [
+                    {"vendor": vendor, "agents": list(agents)} for vendor, agents in e.vendors_added
+                ],
                 "cost": {
                     "before": _number(e.old_cost),
                     "after": _number(e.new_cost),
@@ -320,6 +266,7 @@ def to_json(report: DiffReport) -> dict[str, Any]:
             }
             for e in report.environments
         },
+        "pending": {p.target: pending_json(p) for p in report.pending},
     }
 
 

@@ -11,7 +11,6 @@ error, so a typo never reads as an all-clear.
 """
 
 import difflib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -20,7 +19,8 @@ from typing import Any
 
 from .. import api
 from ..diagnostics import CompileError, Diagnostic, Severity, error
-from ..load.catalog import Catalog, Offer, json_ready
+from ..jsontext import chain_json, cost_move
+from ..load.catalog import Catalog, Offer
 from ..load.project import Environment, Project
 from ..resolve.constraints import matches
 from ..resolve.resolver import ChainResult, Resolution, agent_subject, resolve, resolve_subject
@@ -362,37 +362,34 @@ def _markdown_resolved(impact: AgentImpact) -> str:
     return ", ".join(f"`{r}`" for r in impact.resolved)
 
 
-def _number(value: Decimal | None) -> Any:
-    return None if value is None else json_ready(value.quantize(Decimal("0.01")))
+def _agent_json(impact: AgentImpact) -> dict[str, Any]:
+    failure = impact.failure
+    return {
+        "agent": impact.agent,
+        "before": chain_json(impact.chain, impact.old_cost),
+        "after": chain_json(impact.resolved, impact.new_cost),
+        "lost": list(impact.lost),
+        "primary_lost": impact.primary_lost,
+        "serving": impact.serving,
+        "stranded": impact.stranded,
+        "resolution_error": None
+        if failure is None
+        else {"code": failure.code, "message": failure.message},
+    }
 
 
-def format_json(report: WhatIfReport) -> str:
-    document = {
+def to_payload(report: WhatIfReport) -> dict[str, Any]:
+    """The `what-if --format json` payload (docs/json.md)."""
+    return {
         "without": [str(r) for r in report.removals],
-        "stranded": [{"environment": e, "agent": a} for e, a in report.stranded],
-        "unresolvable": [{"environment": e, "agent": a} for e, a in report.unresolvable],
+        "stranded_agents": [{"environment": e, "agent": a} for e, a in report.stranded],
+        "unresolvable_agents": [{"environment": e, "agent": a} for e, a in report.unresolvable],
         "environments": {
             env.environment: {
-                "cost": {"before": _number(env.old_cost), "after": _number(env.new_cost)},
+                "cost": cost_move(env.old_cost, env.new_cost),
                 "unaffected": env.unaffected,
-                "agents": [
-                    {
-                        "agent": a.agent,
-                        "chain": list(a.chain),
-                        "lost": list(a.lost),
-                        "primary_lost": a.primary_lost,
-                        "serving": a.serving,
-                        "resolved": list(a.resolved),
-                        "stranded": a.stranded,
-                        "resolution_error": None
-                        if a.failure is None
-                        else {"code": a.failure.code, "message": a.failure.message},
-                        "cost": {"before": _number(a.old_cost), "after": _number(a.new_cost)},
-                    }
-                    for a in env.agents
-                ],
+                "agents": [_agent_json(a) for a in env.agents],
             }
             for env in report.environments
         },
     }
-    return json.dumps(document, indent=2) + "\n"

@@ -10,14 +10,26 @@ import difflib
 import fnmatch
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import CompileError, Diagnostic, Span, error, raise_if_errors, warning
+from .. import OPENCLAW_VERSION, OPENCLAW_VERSIONS
+from ..diagnostics import (
+    CompileError,
+    Diagnostic,
+    Severity,
+    Span,
+    error,
+    raise_if_errors,
+    warning,
+)
 from ..redaction import shown
 from . import repofiles
 from .catalogloader import load_catalogs
+from .envagents import agent_overrides
 from .filereader import FileReader, LoadedFile
+from .guardrails import check_project
 from .project import Agent, Constraints, Environment, Project, Tier
 from .providers import check_providers
 from .spec import (
@@ -206,8 +218,12 @@ def load_project(root: Path) -> Project:
     templates = _load_templates(reader, root / "templates")
     envs = _load_environments(reader, root, (tiers, agents, teams, templates), warnings)
     _check_promotion_cycles(reader, envs)
+    envs = _inherit_catalogs(envs)
     _check_pin_providers(reader, agents, envs)
-    raise_if_errors(reader.problems)
+    for finding in check_project(tiers, agents, envs):
+        (reader.problems if finding.severity is Severity.ERROR else warnings).append(finding)
+    # an unused tier is shown with the errors too: it is how a tier renamed in tiers.yaml shows
+    raise_if_errors([*reader.problems, *(w for w in warnings if w.code == "PC123")])
     return Project(
         str(root),
         tiers,
@@ -245,6 +261,22 @@ def _check_pin_providers(
                     f"note: providers: {', '.join(known)}",
                 )
             )
+
+
+def _inherit_catalogs(envs: Mapping[str, Environment]) -> dict[str, Environment]:
+    """A promoted environment that lists no catalogs uses its source's (walking up the
+    promote_from chain), so a catalog refresh of the source needs no edit of the target."""
+    found = dict(envs)
+    for name, env in envs.items():
+        if env.spec.catalogs or env.spec.promote_from is None:
+            continue
+        source, seen = envs.get(env.spec.promote_from), {name}
+        while source is not None and not source.spec.catalogs and source.name not in seen:
+            seen.add(source.name)
+            source = envs.get(source.spec.promote_from or "")
+        if source is not None and source.spec.catalogs:
+            found[name] = replace(env, catalog=source.catalog, catalog_paths=source.catalog_paths)
+    return found
 
 
 def _check_promotion_cycles(reader: FileReader, envs: Mapping[str, Environment]) -> None:
@@ -341,8 +373,9 @@ def _make_environment(
     spans = _key_spans(smap, (), type(spec).model_fields)
     span = spans.get("environment", Span(loaded.path, 1, 1))
     before = len(reader.problems)
-    for key in ("default_tier", "image_tier"):
+    for key in ("default_tier", "image_tier", "utility_tier", "pdf_tier"):
         _check_tier_ref(reader, tiers, getattr(spec, key), spans.get(key))
+    _check_openclaw_version(reader, spec.openclaw_version, spans.get("openclaw_version"))
     overrides = {}
     for name, override in sorted(spec.tiers.items()):
         _check_tier_ref(reader, tiers, name, smap.keys.get(("tiers", name)))
@@ -366,6 +399,7 @@ def _make_environment(
             error("PC108", "an environment cannot promote from itself", spans.get("promote_from"))
         )
     agent_ids = _deployed_agents(spec, smap, agents, teams, warnings)
+    overrides_of_agents, agent_ids = agent_overrides(reader, loaded, agents, agent_ids)
     if not agent_ids and reader.agents_complete:
         reader.problems.append(
             error(
@@ -424,6 +458,21 @@ def _make_environment(
         catalog,
         catalog_paths,
         agent_ids,
+        overrides_of_agents,
+    )
+
+
+def _check_openclaw_version(reader: FileReader, version: str, span: Span | None) -> None:
+    if version in OPENCLAW_VERSIONS:
+        return
+    reader.problems.append(
+        error(
+            "PC103",
+            f"openclaw_version '{version}' is not supported",
+            span,
+            f"note: supported versions: {', '.join(OPENCLAW_VERSIONS)} "
+            f"(default {OPENCLAW_VERSION})",
+        )
     )
 
 
@@ -436,11 +485,15 @@ def _deployed_agents(
 ) -> tuple[str, ...]:
     for index, pattern in enumerate(spec.teams):
         if not fnmatch.filter(sorted(teams), pattern):
+            close = difflib.get_close_matches(pattern, sorted(teams), n=1, cutoff=0.5)
+            close = [t for t in sorted(teams) if t.lower() == pattern.lower()] or close
             warnings.append(
                 warning(
                     "PC113",
                     f"teams pattern '{pattern}' matches no team",
                     smap.values.get(("teams", index)),
+                    *([f"hint: did you mean '{close[0]}'?"] if close else []),
+                    f"note: teams: {_some(sorted(teams)) or '(none)'}",
                 )
             )
     return tuple(

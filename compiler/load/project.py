@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic, Span
 from .catalog import Catalog
-from .spec import AgentSpec, ConstraintSpec, EnvironmentFileSpec, ProviderSpec, TierSpec
+from .spec import (
+    AgentSpec,
+    ConstraintSpec,
+    EnvAgentSpec,
+    EnvironmentFileSpec,
+    ProviderSpec,
+    TierSpec,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,17 @@ class Agent:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentOverride:
+    """An environment's `agents.<id>` entry: merged over the agent, in that environment only."""
+
+    agent: str
+    spec: EnvAgentSpec
+    span: Span
+    layer: Constraints
+    spans: Mapping[str, Span]  # every key of the entry (pin, budget, enabled, ...) -> span
+
+
+@dataclass(frozen=True, slots=True)
 class Provider:
     id: str
     spec: ProviderSpec
@@ -58,6 +76,7 @@ class Environment:
     catalog: Catalog
     catalog_paths: tuple[str, ...]
     agent_ids: tuple[str, ...]  # agents this environment deploys, sorted
+    agent_overrides: Mapping[str, AgentOverride] = field(default_factory=dict)
 
     def provider_rank(self, provider: str) -> int:
         for index, item in enumerate(self.providers):

@@ -1,6 +1,9 @@
 """Translate pydantic ValidationErrors into Diagnostics that point at YAML file:line:col.
 
-Kept apart from the loader because catalog and lock readers need the same translation.
+Kept apart from the loader because catalog and lock readers need the same translation. The
+words are ours, not pydantic's ("expected a list, like [vision]", not "Input should be a valid
+tuple"), and a block indented one level too deep (a provider under another's `api_key`) is
+named as such.
 """
 
 import difflib
@@ -39,12 +42,96 @@ def _first_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+# an example value for a list-valued key, shown in "expected a list, like ..."
+LIST_EXAMPLES = {
+    "requires": "[vision]",
+    "prefer": '["openai/gpt-5*"]',
+    "avoid": '["*:free"]',
+    "vendors": "[anthropic, openai]",
+    "teams": '["*"]',
+    "catalogs": "[catalogs/openrouter-2026-11-20.json]",
+    "owners": '["@acme/support-eng"]',
+}
+_KIND_OF_INPUT = {str: "text", bool: "true/false", int: "a number", float: "a number"}
+# what a mapping is when it has these keys, and the key of the mapping it belongs directly under
+BLOCKS = (
+    ("a provider account", frozenset({"base_url", "api"}), "providers"),
+    ("an agent", frozenset({"tier", "pin", "workload", "budget"}), "agents"),
+)
+
+
+def _got(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return _KIND_OF_INPUT.get(type(value), type(value).__name__)
+
+
+def _expected(kind: str, ctx: dict[str, Any], key: str) -> str | None:
+    """Our words for pydantic's common type and bound errors (None: keep pydantic's)."""
+    words = {
+        "tuple_type": f"expected a list, like {LIST_EXAMPLES.get(key, '[a, b]')}",
+        "list_type": f"expected a list, like {LIST_EXAMPLES.get(key, '[a, b]')}",
+        "dict_type": "expected a mapping (key: value lines)",
+        "model_type": "expected a mapping (key: value lines)",
+        "model_attributes_type": "expected a mapping (key: value lines)",
+        "string_type": "expected text (quote it: '...')",
+        "int_type": "expected a whole number",
+        "int_parsing": "expected a whole number",
+        "int_from_float": "expected a whole number",
+        "bool_type": "expected true or false",
+        "bool_parsing": "expected true or false",
+        "float_type": "expected a number",
+        "float_parsing": "expected a number",
+        "decimal_type": "expected a number",
+        "decimal_parsing": "expected a number",
+    }
+    if kind in words:
+        return words[kind]
+    bounds = {
+        "greater_than_equal": ("at least", "ge"),
+        "less_than_equal": ("at most", "le"),
+        "greater_than": ("more than", "gt"),
+        "less_than": ("less than", "lt"),
+    }
+    if kind in bounds:
+        text, name = bounds[kind]
+        return f"must be {text} {ctx.get(name)}"
+    if kind == "too_short":
+        return f"must have at least {ctx.get('min_length')} item(s)"
+    if kind == "string_too_short":
+        return "must not be empty"
+    return None
+
+
+def _misplaced_block(key: str, value: Any, doc_path: tuple[Any, ...]) -> tuple[str, str] | None:
+    """(message, hint) when an unknown key's value is a block that belongs elsewhere."""
+    if not isinstance(value, dict):
+        return None
+    for what, marks, home in BLOCKS:
+        if not marks & set(value):
+            continue
+        parent = ".".join(str(p) for p in doc_path[:-1])
+        if home in doc_path[:-2]:
+            sibling = doc_path[doc_path.index(home) + 1]
+            hint = f"hint: indent it like '{sibling}', directly under {home}:"
+        else:
+            hint = f"hint: move it under {home}:"
+        where = f"under {parent}" if parent else "at the top of the file"
+        return f"'{key}' looks like {what} but is indented {where}", hint
+    return None
+
+
 def _message(
     err: dict[str, Any], model: type[BaseModel], doc_path: tuple[Any, ...]
 ) -> tuple[str, str, tuple[str, ...]]:
     loc = tuple(err["loc"])
     kind = err["type"]
     if kind == "extra_forbidden":
+        misplaced = _misplaced_block(str(loc[-1]), err.get("input"), doc_path)
+        if misplaced is not None:
+            return "PC101", misplaced[0], (misplaced[1],)
         owner = _model_at(model, loc)
         key = str(loc[-1])
         notes: tuple[str, ...] = ()
@@ -64,14 +151,16 @@ def _message(
         if looks_secret(str(loc[-2])):
             return "PC103", f"key {shown(str(loc[-2]), 'key')} must be a string: quote it", ()
         return "PC103", f"key {loc[-2]!r} must be a string: quote it ('{loc[-2]}')", ()
+    ours = _expected(kind, ctx, str(doc_path[-1]) if doc_path else "")
     if kind == "literal_error" and "expected" in ctx:
         message = f"must be one of {ctx['expected']}"
-    elif kind == "model_type":
-        message = "expected a mapping"
+    elif ours is not None:
+        message = ours + (f", got {_got(err.get('input'))}" if kind.endswith("_type") else "")
     elif kind == "value_error":
         message = str(ctx.get("error", message))
     where = ".".join(str(p) for p in doc_path)
     code = "PC109" if message.startswith("invalid glob") else "PC103"
+    code = "PC107" if kind == "literal_secret" else code
     return code, f"{where}: {message}" if where else message, ()
 
 

@@ -24,6 +24,9 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from .. import OPENCLAW_VERSION, OPENCLAW_VERSIONS
 
 CAPABILITIES = ("tools", "vision", "reasoning", "json", "audio", "video", "pdf")
 MODALITIES = ("text", "image", "video", "audio")
@@ -48,11 +51,17 @@ ENV_VAR_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,127}$")
 PROVIDER_ID_RE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$")
+_ENV_SUBSTITUTION_RE = re.compile(r"^\$\{[A-Z][A-Z0-9_]*\}(/\S*)?$")
+_URL_RE = re.compile(
+    r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<netloc>[^/?#]*)[^?#]*(?P<rest>[?#].*)?$"
+)
+_HOST_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?$")
+DEFAULT_RETIRE_WARNING_DAYS = 30
 
 Capability = Literal["tools", "vision", "reasoning", "json", "audio", "video", "pdf"]
 Modality = Literal["text", "image", "video", "audio"]
 SortKey = Literal["price", "context", "newest"]
-Diversity = Literal["vendor", "provider", "none"]
+Diversity = Literal["vendor", "provider", "vendor+provider", "none"]
 Thinking = Literal["off", "minimal", "low", "medium", "high", "xhigh", "adaptive", "max", "ultra"]
 
 
@@ -153,6 +162,45 @@ def _check_glob(pattern: str) -> str:
 
 
 Glob = Annotated[StrictStr, Field(min_length=1), AfterValidator(_check_glob)]
+Days = Annotated[StrictInt, Field(ge=0, le=3650)]
+VendorList = Annotated[tuple[Annotated[StrictStr, Field(min_length=1)], ...], Field(min_length=1)]
+
+
+def check_base_url(url: str) -> str:
+    """A provider endpoint: http(s) with a host (or an OpenClaw `${VAR}` substitution), and no
+    place a credential could hide (user info, a query string, a fragment). The value is never
+    repeated in the message: it may hold a pasted key.
+
+    Example:
+        >>> check_base_url("https://llm.onerouter.pro/v1")
+        'https://llm.onerouter.pro/v1'
+        >>> check_base_url("llm.onerouter.pro/v1")
+        Traceback (most recent call last):
+        ...
+        ValueError: must start with https:// or http:// (like https://llm.example.com/v1)
+    """
+    if _ENV_SUBSTITUTION_RE.fullmatch(url):
+        return url
+    if any(char.isspace() for char in url):
+        raise ValueError("contains white space")
+    parts = _URL_RE.fullmatch(url)
+    if parts is None or parts["scheme"].lower() not in ("http", "https"):
+        raise ValueError("must start with https:// or http:// (like https://llm.example.com/v1)")
+    if "@" in parts["netloc"]:
+        raise PydanticCustomError(
+            "literal_secret",
+            "carries user info (user:password@), which would be rendered and committed; "
+            "the value is not shown; put the key in api_key: {env: NAME}",
+        )
+    if parts["rest"]:
+        raise PydanticCustomError(
+            "literal_secret",
+            "has a query string or fragment, which would be rendered and committed (a key in "
+            "a URL leaks); the value is not shown; put the key in api_key: {env: NAME}",
+        )
+    if not _HOST_RE.fullmatch(parts["netloc"]):
+        raise ValueError("has no valid host[:port] (like https://llm.example.com/v1)")
+    return url
 
 
 class Spec(BaseModel):
@@ -188,6 +236,16 @@ class ConstraintSpec(Spec):
     fallbacks: Annotated[StrictInt, Field(ge=0, le=16)] | None = None
     diversity: Diversity | None = None
     thinking: Thinking | None = None
+    vendors: VendorList | None = Field(
+        default=None,
+        description="Allowlist of vendors (the catalog's vendor field, like anthropic); every "
+        "layer that sets it narrows the set (intersection).",
+    )
+    min_age_days: Days | None = Field(
+        default=None,
+        description="Skip offers released fewer than N days before the catalog's date; an "
+        "unknown release date never satisfies it. The largest of the layers wins.",
+    )
 
 
 class TierSpec(ConstraintSpec):
@@ -216,6 +274,20 @@ class TeamFileSpec(Spec):
     agents: dict[StrictStr, AgentSpec] = Field(default_factory=dict)
 
 
+class EnvAgentSpec(ConstraintSpec):
+    """An environment's override of one agent, merged over the agent (the most specific layer)."""
+
+    pin: StrictStr | None = Field(
+        default=None, description="Exact primary in this environment: <provider>/<model id>."
+    )
+    budget: Budget | None = Field(
+        default=None, description="Most the primary may cost per month here, in USD."
+    )
+    enabled: StrictBool = Field(
+        default=True, description="false: the agent is not deployed in this environment."
+    )
+
+
 class EnvRefSpec(Spec):
     env: StrictStr
 
@@ -232,7 +304,7 @@ ApiKey = Annotated[
 
 
 class ProviderSpec(Spec):
-    base_url: StrictStr
+    base_url: Annotated[StrictStr, AfterValidator(check_base_url)]
     api: Literal[MODEL_APIS]  # type: ignore[valid-type]
     # A literal string is accepted by the schema only so the loader can reject it as PC107
     # without echoing the secret back in a pydantic message.
@@ -249,10 +321,33 @@ class EnvironmentFileSpec(Spec):
     teams: tuple[StrictStr, ...] = ("*",)
     default_tier: StrictStr | None = None
     image_tier: StrictStr | None = None
+    utility_tier: StrictStr | None = Field(
+        default=None,
+        description="Tier of agents.defaults.utilityModel: the model OpenClaw runs titles, "
+        "recaps and narration on (its primary only).",
+    )
+    pdf_tier: StrictStr | None = Field(
+        default=None,
+        description="Tier of agents.defaults.pdfModel (the pdf capability is required).",
+    )
     system_agent: StrictStr | None = None
     tiers: dict[StrictStr, ConstraintSpec] = Field(default_factory=dict)
     budget: Budget | None = None
     promote_from: StrictStr | None = None
+    retire_warning_days: Days = Field(
+        default=DEFAULT_RETIRE_WARNING_DAYS,
+        description="Warn when a chosen model retires within N days of the catalog's date "
+        "(default 30); --strict makes it an error.",
+    )
+    agents: dict[StrictStr, EnvAgentSpec] = Field(
+        default_factory=dict,
+        description="Per-environment agent overrides (pin, budget, constraint keys, "
+        "enabled: false), merged over the agent.",
+    )
+    # checked by the loader against OPENCLAW_VERSIONS (a diagnostic listing them)
+    openclaw_version: Annotated[
+        StrictStr, Field(json_schema_extra={"enum": list(OPENCLAW_VERSIONS)})
+    ] = OPENCLAW_VERSION
 
 
 POLICY_FILE_SPECS: dict[str, type[Spec]] = {

@@ -22,6 +22,7 @@ import yaml
 
 from ..diagnostics import CompileError, Diagnostic, Span, error
 from ..redaction import shown
+from . import yamlhints
 
 try:  # libyaml is 5-10x faster at composing; the pure-Python loader gives the same nodes
     _Loader: Any = yaml.CSafeLoader
@@ -295,6 +296,24 @@ class _Builder:
                     self.values[(*where, key)] = span
 
 
+def _syntax_error(text: str, path: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    """PC001 at the parser's mark, or at the line to fix when the cause is clear (a tab, a line
+    indented unlike its siblings), with a hint."""
+    mark = exc.problem_mark or exc.context_mark
+    span = Span(path, mark.line + 1, mark.column + 1) if mark else Span(path)
+    message = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
+    context = exc.context_mark.line if exc.context_mark else None
+    found = yamlhints.explain(text, exc.problem or "", mark.line, context) if mark else None
+    if found is None:
+        return error("PC001", f"YAML syntax error: {message}", span)
+    return error(
+        "PC001",
+        f"YAML syntax error: {found.message or message}",
+        Span(path, found.line, found.column),
+        *found.notes,
+    )
+
+
 def parse(text: str, path: str) -> SourceDoc:
     """Parse one YAML document.
 
@@ -311,10 +330,7 @@ def parse(text: str, path: str) -> SourceDoc:
     try:
         data = builder.document()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        span = Span(path, mark.line + 1, mark.column + 1) if mark else Span(path)
-        message = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
-        raise CompileError((error("PC001", f"YAML syntax error: {message}", span),)) from None
+        raise CompileError((_syntax_error(text, path, exc),)) from None
     except yaml.YAMLError as exc:
         raise CompileError((error("PC001", f"YAML error: {exc}", Span(path)),)) from None
     except RecursionError:

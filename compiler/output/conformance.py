@@ -45,7 +45,7 @@ def iter_refs(config: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     """(json path, model ref) for every primary, fallback, image model, alias and allow entry."""
     agents = _dict(config.get("agents"))
     defaults = _dict(agents.get("defaults"))
-    for key in ("model", "imageModel", "pdfModel"):
+    for key in ("model", "imageModel", "utilityModel", "pdfModel"):
         if key in defaults:
             yield from _chain_refs(f"agents.defaults.{key}", defaults[key])
     for ref in _dict(defaults.get("models")):

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..load.catalog import Offer, Price
 from ..load.project import Project
-from ..resolve.resolver import ChainResult, Resolution
+from ..resolve.resolver import DEFAULT_SLOTS, ChainResult, Resolution
 
 
 def _cost(price: Price) -> Decimal:
@@ -64,10 +64,10 @@ def build_agents(project: Project, resolution: Resolution) -> dict[str, Any]:
     """`agents`: explicit ownership, defaults (model, image model, aliases, allowlist), entries."""
     env = resolution.environment
     defaults: dict[str, Any] = {}
-    if resolution.default_model is not None:
-        defaults["model"] = _model_ref(resolution.default_model)
-    if resolution.image_model is not None:
-        defaults["imageModel"] = _model_ref(resolution.image_model)
+    for slot in DEFAULT_SLOTS:
+        chosen = resolution.defaults.get(slot.key)
+        if chosen is not None:
+            defaults[slot.config_key] = chosen.refs[0] if slot.primary_only else _model_ref(chosen)
     if resolution.aliases:
         defaults["models"] = {ref: {"alias": alias} for ref, alias in resolution.aliases.items()}
     allowed = sorted({ref for result in resolution.chains() for ref in result.refs})

@@ -344,6 +344,14 @@ def merge_layer(document: Any, layer: Mapping[str, Any], path: str, where: str =
     return conflicts
 
 
+def model_layer(project: Project, resolution: Resolution) -> dict[str, Any]:
+    """What the compiler owns in openclaw.json: the `models` and `agents` objects."""
+    return {
+        "models": json_ready(build_models(resolution)),
+        "agents": build_agents(project, resolution),
+    }
+
+
 def render(project: Project, resolution: Resolution) -> RenderedFile:
     """Render the environment's openclaw.json.
 
@@ -351,10 +359,7 @@ def render(project: Project, resolution: Resolution) -> RenderedFile:
         CompileError: template errors, or a template that contradicts the model layer (PC303).
     """
     env = resolution.environment
-    layer = {
-        "models": json_ready(build_models(resolution)),
-        "agents": build_agents(project, resolution),
-    }
+    layer = model_layer(project, resolution)
     context = {"environment": env.name, **layer}
     path = f"templates/{env.spec.template}"
     document = parse_rendered(render_template(project.templates, env.spec.template, context), path)

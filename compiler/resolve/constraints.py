@@ -1,14 +1,17 @@
 """Stage 2a: merge constraint layers and check offers against them. Pure; no IO.
 
-Layers merge tier <- environment override <- agent. Bounds merge so the stricter wins
-(requires: union, min_context: max, max_price: per-field min); `avoid` globs accumulate;
+Layers merge tier <- environment override <- agent <- environment agent override. Bounds merge
+so the stricter wins (requires: union, min_context and min_age_days: max, max_price: per-field
+min, vendors: intersection); `avoid` globs accumulate;
 `prefer` lists concatenate most specific first; `sort`, `fallbacks`, `diversity` and `thinking`
 take the most specific value that is set. Every merged value remembers where it came from.
 """
 
+import calendar
 import fnmatch
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +51,8 @@ class Merged:
     diversity: str = "none"
     thinking: str | None = None
     weights: tuple[Decimal, Decimal] = (Decimal(1), Decimal(1))  # price sort: input, output
+    vendors: tuple[str, ...] | None = None  # allowlist; None: any vendor
+    min_age_days: int | None = None  # None: unset (0 set explicitly also lets every offer pass)
 
     def rank_key(self) -> tuple[Any, ...]:
         """Everything that decides which offers pass and in what order."""
@@ -60,6 +65,8 @@ class Merged:
             self.avoid,
             self.sort,
             self.weights,
+            self.vendors,
+            self.min_age_days or 0,
         )
 
     def describe(self) -> list[tuple[str, str]]:
@@ -75,6 +82,10 @@ class Merged:
             lines.append(("max_price.output", f"max_price.output {self.max_output} USD/1M"))
         if self.avoid:
             lines.append(("avoid", f"avoid {', '.join(self.avoid)}"))
+        if self.vendors is not None:
+            lines.append(("vendors", f"vendors {', '.join(self.vendors) or '(none left)'}"))
+        if self.min_age_days:
+            lines.append(("min_age_days", f"min_age_days {self.min_age_days}"))
         return lines
 
 
@@ -89,6 +100,22 @@ def _min_bound(layers: Iterable[Constraints], key: str) -> Decimal | None:
         if layer.spec.max_price is not None and getattr(layer.spec.max_price, key) is not None
     ]
     return min(bounds) if bounds else None
+
+
+def _vendors(layers: Iterable[Constraints]) -> tuple[str, ...] | None:
+    """The intersection of every layer's allowlist (None when no layer sets one), in the
+    order the first layer that sets it lists them."""
+    found: list[str] | None = None
+    for layer in layers:
+        allowed = layer.spec.vendors
+        if allowed is not None:
+            found = list(allowed) if found is None else [v for v in found if v in allowed]
+    return None if found is None else _unique(found)
+
+
+def _min_age(layers: Iterable[Constraints]) -> int | None:
+    ages = [layer.spec.min_age_days for layer in layers if layer.spec.min_age_days is not None]
+    return max(ages) if ages else None
 
 
 def merge(
@@ -134,6 +161,8 @@ def merge(
         diversity=scalars["diversity"],
         thinking=scalars["thinking"],
         weights=weights or (Decimal(1), Decimal(1)),
+        vendors=_vendors(layers),
+        min_age_days=_min_age(layers),
     )
 
 
@@ -197,11 +226,60 @@ def _context_problem(offer: Offer, minimum: int) -> str | None:
     return None
 
 
+def released_on(release: str | None) -> date | None:
+    """The latest day a `YYYY-MM-DD` or `YYYY-MM` release date can mean (month precision
+    counts from the month's last day, so an age is never overstated).
+
+    Example:
+        >>> released_on("2026-02"), released_on("2026-11-03"), released_on(None)
+        (datetime.date(2026, 2, 28), datetime.date(2026, 11, 3), None)
+    """
+    if not release:
+        return None
+    parts = [int(part) for part in release.split("-")]
+    if len(parts) == 2:
+        parts.append(calendar.monthrange(parts[0], parts[1])[1])
+    try:
+        return date(*parts)
+    except ValueError:
+        return None
+
+
+def age_days(offer: Offer) -> int | None:
+    """Days between the offer's release and its catalog's date (None: release unknown)."""
+    released = released_on(offer.release_date)
+    return None if released is None else (offer.as_of - released).days
+
+
+def age_text(age: int) -> str:
+    """`3 day(s) before the catalog date`, or `after the catalog date` for a negative age."""
+    return "after the catalog date" if age < 0 else f"{age} day(s) before the catalog date"
+
+
+def _age_problem(offer: Offer, minimum: int | None) -> str | None:
+    if not minimum:
+        return None
+    age = age_days(offer)
+    if age is None:
+        return f"release date unknown (min_age_days {minimum})"
+    if age < minimum:
+        return f"released {offer.release_date}, {age_text(age)} (min_age_days {minimum})"
+    return None
+
+
+def _vendor_problem(offer: Offer, allowed: tuple[str, ...] | None) -> str | None:
+    if allowed is None or offer.vendor in allowed:
+        return None
+    return f"vendor {offer.vendor} not in vendors [{', '.join(allowed)}]"
+
+
 def problems(offer: Offer, merged: Merged) -> tuple[str, ...]:
     """Every reason `offer` fails `merged` (empty when it satisfies all of them)."""
     found = [offer.retired_reason()]
     if offer.moving_alias:
         found.append("moving alias: the model behind it changes over time")
+    found.append(_vendor_problem(offer, merged.vendors))
+    found.append(_age_problem(offer, merged.min_age_days))
     avoided = next((p for p in merged.avoid if matches(p, offer)), None)
     if avoided is not None:
         found.append(f"matches avoid '{avoided}'")

@@ -29,6 +29,7 @@ class Ranking:
     candidates: tuple[Offer, ...]
     rejected: tuple[Rejection, ...]  # nearest misses (fewest reasons) first
     by_ref: Mapping[str, Offer] = field(compare=False)
+    position: Mapping[str, int] = field(compare=False)  # ref -> index in `candidates`
 
 
 def _date_key(release: str | None) -> tuple[int, ...]:
@@ -71,4 +72,9 @@ def rank(offers: tuple[Offer, ...], merged: Merged, env: Environment) -> Ranking
 
     passing.sort(key=order)
     rejected.sort(key=lambda r: (len(r.reasons), order(r.offer)))
-    return Ranking(tuple(passing), tuple(rejected), {o.ref: o for o in passing})
+    return Ranking(
+        tuple(passing),
+        tuple(rejected),
+        {o.ref: o for o in passing},
+        {o.ref: index for index, o in enumerate(passing)},
+    )

@@ -7,40 +7,60 @@ quadratic in agents or offers.
 """
 
 import difflib
-import itertools
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..diagnostics import Diagnostic, Span, error, raise_if_errors, warning
+from ..diagnostics import Diagnostic, error, raise_if_errors, warning
 from ..load.catalog import Offer
 from ..load.project import Agent, Constraints, Environment, Project
 from ..load.spec import ConstraintSpec
+from . import modelage
 from .constraints import Merged, merge, monthly_cost, problems, provenance
+from .fallbacks import needs_second_account, pick_fallbacks, spans_accounts
 from .ranking import Ranking, rank
+from .subjects import (
+    DEFAULT_KEY,
+    DEFAULT_SLOTS,
+    IMAGE_KEY,
+    PDF_KEY,
+    SLOTS,
+    TIER_KEY_PREFIX,
+    UTILITY_KEY,
+    DefaultSlot,
+    Subject,
+    agent_subject,
+    default_subject,
+    tier_subject,
+)
 
 CONSTRAINT_KEYS = tuple(ConstraintSpec.model_fields)
+# the subjects' names are part of this module's interface (most stages import them from here)
+__all__ = [
+    "DEFAULT_KEY",
+    "DEFAULT_SLOTS",
+    "IMAGE_KEY",
+    "PDF_KEY",
+    "SLOTS",
+    "TIER_KEY_PREFIX",
+    "UTILITY_KEY",
+    "ChainResult",
+    "DefaultSlot",
+    "Resolution",
+    "Subject",
+    "SubjectReport",
+    "agent_subject",
+    "constraint_notes",
+    "default_subject",
+    "pin_suggestions",
+    "resolve",
+    "resolve_subject",
+]
 
-DEFAULT_KEY = "@default"
-IMAGE_KEY = "@image"
-TIER_KEY_PREFIX = "@tier:"
 MISSES_SHOWN = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Subject:
-    """What one chain is resolved for: an agent, the default model, the image model or a tier."""
-
-    key: str  # agent id, "@default", "@image" or "@tier:<name>"
-    label: str  # "agent support-triage", "default model", ...
-    span: Span | None
-    layers: tuple[Constraints, ...]
-    extra_requires: tuple[str, ...] = ()
-    pin: str | None = None
-    pin_span: Span | None = None
-    workload: tuple[Decimal, Decimal] | None = None
-    budget: Decimal | None = None
+REPLACED = "no longer fit and were replaced"
+WOULD_BE_REPLACED = "no longer fit and would be replaced"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +71,7 @@ class ChainResult:
     chain: tuple[Offer, ...]
     cost: Decimal | None  # estimated monthly cost of the primary, when a workload is given
     kept_from_lock: tuple[str, ...] = ()
+    replaced: tuple[tuple[str, str], ...] = ()  # locked refs that stopped fitting, with why
     # derived once: the renderer, the lock and the differ each read it per agent
     refs: tuple[str, ...] = field(init=False, compare=False)
 
@@ -62,16 +83,23 @@ class ChainResult:
 class Resolution:
     environment: Environment
     agents: Mapping[str, ChainResult]
-    default_model: ChainResult | None
-    image_model: ChainResult | None
+    defaults: Mapping[str, ChainResult]  # DEFAULT_SLOTS key -> chain, in DEFAULT_SLOTS order
     tiers: Mapping[str, ChainResult]
     aliases: Mapping[str, str]  # ref -> tier alias
     total_cost: Decimal
     warnings: tuple[Diagnostic, ...] = ()
 
+    @property
+    def default_model(self) -> ChainResult | None:
+        return self.defaults.get(DEFAULT_KEY)
+
+    @property
+    def image_model(self) -> ChainResult | None:
+        return self.defaults.get(IMAGE_KEY)
+
     def chains(self) -> list[ChainResult]:
         """Every chain, in a fixed order (defaults, tiers, agents)."""
-        found = [c for c in (self.default_model, self.image_model) if c is not None]
+        found = [self.defaults[s.key] for s in DEFAULT_SLOTS if s.key in self.defaults]
         return found + list(self.tiers.values()) + list(self.agents.values())
 
 
@@ -83,22 +111,22 @@ def _constraint_values(layer: Constraints) -> tuple[Any, ...]:
     return tuple(getattr(spec, key) for key in CONSTRAINT_KEYS)
 
 
-def _diversity_key(offer: Offer, diversity: str) -> str:
-    """Two offers with the same key may not share a chain."""
-    if diversity == "vendor":
-        return offer.vendor
-    if diversity == "provider":
-        return offer.provider
-    return offer.ref
-
-
 class _EnvResolver:
     """Resolves subjects of one environment, sharing rankings between equal constraint sets."""
 
-    def __init__(self, project: Project, env: Environment, locked: Mapping[str, tuple[str, ...]]):
+    def __init__(
+        self,
+        project: Project,
+        env: Environment,
+        locked: Mapping[str, tuple[str, ...]],
+        kept: tuple[Collection[str], Mapping[str, Offer]] | None = None,
+    ):
         self.project = project
         self.env = env
         self.locked = locked
+        # in a promotion: chains the target keeps as it runs them (not checked), and the
+        # offers of models its catalogs no longer have
+        self.kept_keys, self.known_offers = kept or ((), {})
         self.offers = env.catalog.for_providers(p.id for p in env.providers)
         self.offer_by_ref = {o.ref: o for o in self.offers}
         self.rankings: dict[tuple[Any, ...], Ranking] = {}
@@ -136,51 +164,69 @@ class _EnvResolver:
         primary = self._primary(subject, merged, ranking, locked)
         if primary is None:
             return None
-        chain = [primary]
-        refs = {primary.ref}
-        groups = {_diversity_key(primary, merged.diversity)}
-        still_valid = [ranking.by_ref[r] for r in locked[1:] if r in ranking.by_ref]
-        for offer in itertools.chain(still_valid, ranking.candidates):
-            if len(chain) > merged.fallbacks:
-                break
-            group = _diversity_key(offer, merged.diversity)
-            if offer.ref not in refs and group not in groups:
-                chain.append(offer)
-                refs.add(offer.ref)
-                groups.add(group)
-        if len(chain) <= merged.fallbacks:
-            self._shortfall(subject, merged, ranking, len(chain) - 1)
+        chain = (primary, *self._fallbacks(subject, merged, ranking, primary, locked))
         kept = tuple(o.ref for o in chain if o.ref in locked)
-        self._report_replaced(subject, merged, locked, kept)
+        replaced = self._replaced(subject, merged, locked, kept)
+        if replaced:
+            self.problems.append(
+                warning(
+                    "PC207",
+                    f"{subject.label} in environment '{self.env.name}': locked choice(s) "
+                    + REPLACED,
+                    subject.span,
+                    *(f"note: {ref}: {reason}" for ref, reason in replaced),
+                )
+            )
         cost = self._cost(subject, primary)
-        return ChainResult(subject, merged, ranking, tuple(chain), cost, kept)
+        return ChainResult(subject, merged, ranking, chain, cost, kept, replaced)
 
-    def _report_replaced(
+    def _fallbacks(
+        self,
+        subject: Subject,
+        merged: Merged,
+        ranking: Ranking,
+        primary: Offer,
+        locked: tuple[str, ...],
+    ) -> tuple[Offer, ...]:
+        if subject.primary_only:
+            return ()
+        accounts = len(self.env.providers)
+        fallbacks = pick_fallbacks(primary, merged, ranking, locked[1:], accounts)
+        if len(fallbacks) < merged.fallbacks:
+            self._shortfall(subject, merged, ranking, len(fallbacks))
+        if needs_second_account(merged, accounts) and not spans_accounts((primary, *fallbacks)):
+            self.problems.append(self._one_account(subject, primary))
+        return fallbacks
+
+    def _one_account(self, subject: Subject, primary: Offer) -> Diagnostic:
+        others = [p.id for p in self.env.providers if p.id != primary.provider]
+        return warning(
+            "PC212",
+            f"{subject.label} in environment '{self.env.name}' stays on provider account "
+            f"'{primary.provider}': diversity vendor+provider asks for a second account",
+            subject.span,
+            f"note: no candidate of another vendor than {primary.vendor} on "
+            f"{', '.join(others)} satisfies the constraints",
+            "hint: loosen the constraints, or list a catalog with offers of the other account",
+        )
+
+    def _replaced(
         self, subject: Subject, merged: Merged, locked: tuple[str, ...], kept: tuple[str, ...]
-    ) -> None:
+    ) -> tuple[tuple[str, str], ...]:
         """Locked choices dropped because they stopped fitting (not because the policy now
-        asks for fewer or other models): that is news for whoever reviews the change."""
-        notes = []
+        asks for fewer or other models), each with why: news for whoever reviews the change."""
+        found = []
         for ref in locked:
             offer = self.offer_by_ref.get(ref)
             if ref in kept:
                 continue
             if offer is None:
-                notes.append(f"note: {ref}: no longer offered by the environment's catalogs")
+                found.append((ref, "no longer offered by the environment's catalogs"))
             elif reasons := problems(offer, merged):
-                notes.append(f"note: {ref}: {'; '.join(reasons)}")
+                found.append((ref, "; ".join(reasons)))
             elif ref == locked[0] and not self._fits_budget(subject, offer):
-                notes.append(f"note: {ref}: {self._budget_reason(subject, offer)}")
-        if notes:
-            self.problems.append(
-                warning(
-                    "PC207",
-                    f"{subject.label} in environment '{self.env.name}': locked choice(s) "
-                    "no longer fit and were replaced",
-                    subject.span,
-                    *notes,
-                )
-            )
+                found.append((ref, self._budget_reason(subject, offer)))
+        return tuple(found)
 
     def _cost(self, subject: Subject, offer: Offer) -> Decimal | None:
         if not subject.workload:
@@ -211,8 +257,8 @@ class _EnvResolver:
         where = f"agent '{subject.key}'" if not subject.key.startswith("@") else subject.label
         env = self.env.name
         if offer is None:
-            close = difflib.get_close_matches(subject.pin, [o.ref for o in self.offers], n=3)
-            notes = [f"hint: did you mean {', '.join(close)}?"] if close else []
+            close = pin_suggestions(subject.pin, self.offers)
+            notes = [f"hint: did you mean {' or '.join(close)}?"] if close else []
             self.problems.append(
                 error(
                     "PC202",
@@ -314,8 +360,11 @@ class _EnvResolver:
             )
             return None
         chain = []
+        kept = subject.key in self.kept_keys
         for ref in locked:
             offer = ranking.by_ref.get(ref)
+            if offer is None and kept:  # as the target runs it; the pending report says why
+                offer = self.env.catalog.by_ref.get(ref) or self.known_offers.get(ref)
             if offer is None:
                 self.problems.append(self._lock_misfit(subject, merged, ref))
                 return None
@@ -340,6 +389,24 @@ class _EnvResolver:
         )
 
 
+def pin_suggestions(pin: str, offers: tuple[Offer, ...]) -> list[str]:
+    """Refs a mistyped pin may mean: the ref of a bare model id (no provider, or no vendor
+    either: `gpt-5-mini`), else the nearest refs.
+
+    Example:
+        >>> from datetime import date
+        >>> o = Offer("infron", "openai/gpt-5-mini", "n", "openai", None, None, ("text",), {},
+        ...           {}, None, None, None, False, date(2026, 1, 1))
+        >>> pin_suggestions("gpt-5-mini", (o,)), pin_suggestions("infron/gpt-5-mini", (o,))
+        (['infron/openai/gpt-5-mini'], ['infron/openai/gpt-5-mini'])
+    """
+    tail = pin.rpartition("/")[2]
+    found = [o.ref for o in offers if o.id == pin or o.id.rpartition("/")[2] == tail]
+    if found:
+        return found[:3]
+    return difflib.get_close_matches(pin, [o.ref for o in offers], n=3)
+
+
 def constraint_notes(subject: Subject, merged: Merged) -> list[str]:
     """One note per filtering constraint: its merged value and every place that set it."""
     sources = provenance(subject.layers)
@@ -355,36 +422,6 @@ def constraint_notes(subject: Subject, merged: Merged) -> list[str]:
 # --------------------------------------------------------------------------- subjects
 
 
-def _tier_layers(project: Project, env: Environment, tier_name: str) -> tuple[Constraints, ...]:
-    tier = project.tiers[tier_name]
-    override = env.tier_overrides.get(tier_name)
-    return (tier.layer,) if override is None else (tier.layer, override)
-
-
-def agent_subject(project: Project, env: Environment, agent: Agent) -> Subject | None:
-    tier_name = agent.spec.tier or env.spec.default_tier
-    if tier_name is None:
-        return None
-    workload = agent.spec.workload
-    return Subject(
-        key=agent.id,
-        label=f"agent '{agent.id}'",
-        span=agent.span,
-        layers=(*_tier_layers(project, env, tier_name), agent.layer),
-        pin=agent.spec.pin,
-        pin_span=agent.spans.get("pin"),
-        workload=(workload.input_mtok, workload.output_mtok) if workload else None,
-        budget=agent.spec.budget,
-    )
-
-
-def _tier_subject(
-    project: Project, env: Environment, key: str, tier_name: str, label: str, span: Span | None
-) -> Subject:
-    extra = ("vision",) if key == IMAGE_KEY else ()
-    return Subject(key, label, span, _tier_layers(project, env, tier_name), extra)
-
-
 def _aliases(tiers: Mapping[str, ChainResult]) -> dict[str, str]:
     aliases: dict[str, str] = {}
     for name, result in tiers.items():
@@ -395,7 +432,10 @@ def _aliases(tiers: Mapping[str, ChainResult]) -> dict[str, str]:
 
 
 def resolve(
-    project: Project, env: Environment, locked: Mapping[str, tuple[str, ...]] | None = None
+    project: Project,
+    env: Environment,
+    locked: Mapping[str, tuple[str, ...]] | None = None,
+    kept: tuple[Collection[str], Mapping[str, Offer]] | None = None,
 ) -> Resolution:
     """Resolve every chain of `env`.
 
@@ -404,11 +444,14 @@ def resolve(
         env: one of `project.environments`.
         locked: chains from the lock file, keyed like `ChainResult.subject.key`; each locked
             choice is kept while it still satisfies the policy (pass {} to re-resolve all).
+        kept: in a promoted environment, the keys whose locked chains are kept as they run
+            (not checked against the policy: they were not promoted now) and offers for
+            models its catalogs no longer have.
 
     Raises:
         CompileError: every unsatisfiable agent, pin or budget of the environment.
     """
-    resolver = _EnvResolver(project, env, locked or {})
+    resolver = _EnvResolver(project, env, locked or {}, kept)
     agents: dict[str, ChainResult] = {}
     for agent_id in env.agent_ids:
         agent = project.agents[agent_id]
@@ -424,40 +467,57 @@ def resolve(
                 )
             )
             continue
+        if env.spec.promote_from is not None and agent_id not in resolver.locked:
+            resolver.problems.append(_not_promoted(env, agent))
+            continue
         result = resolver.resolve(subject)
         if result is not None:
             agents[agent_id] = result
-    default_model, image_model = (
-        _resolve_default(project, env, resolver, key) for key in (DEFAULT_KEY, IMAGE_KEY)
-    )
+    defaults = {}
+    for slot in DEFAULT_SLOTS:
+        subject = default_subject(project, env, slot)
+        result = resolver.resolve(subject) if subject is not None else None
+        if result is not None:
+            defaults[slot.key] = result
     tiers = _resolve_tiers(project, env, resolver, agents)
     total = sum((r.cost for r in agents.values() if r.cost is not None), Decimal(0))
     _check_environment_budget(env, agents, total, resolver.problems)
+    resolution = Resolution(env, agents, defaults, tiers, _aliases(tiers), total)
+    resolver.problems += modelage.notices(
+        env.name,
+        env.spec.retire_warning_days,
+        _members(resolution),
+        env.spans.get("retire_warning_days"),
+    )
     raise_if_errors(resolver.problems)
-    return Resolution(
-        env,
-        agents,
-        default_model,
-        image_model,
-        tiers,
-        _aliases(tiers),
-        total,
-        tuple(sorted(resolver.problems, key=Diagnostic.sort_key)),
-    )
+    warnings = tuple(sorted(resolver.problems, key=Diagnostic.sort_key))
+    return Resolution(env, agents, defaults, tiers, resolution.aliases, total, warnings)
 
 
-def _resolve_default(
-    project: Project, env: Environment, resolver: _EnvResolver, key: str
-) -> ChainResult | None:
-    field_name = "default_tier" if key == DEFAULT_KEY else "image_tier"
-    tier_name = getattr(env.spec, field_name)
-    if tier_name is None:
-        return None
-    label = "default model" if key == DEFAULT_KEY else "image model"
-    subject = _tier_subject(
-        project, env, key, tier_name, f"{label} (tier '{tier_name}')", env.spans.get(field_name)
+def _members(resolution: Resolution) -> Iterator[tuple[Offer, modelage.User]]:
+    """(offer, the chain that uses it) for every member, agents first (their spans are the
+    most useful place to point at)."""
+    chains = list(resolution.agents.values()) + [
+        c for c in resolution.chains() if c.subject.key.startswith("@")
+    ]
+    for result in chains:
+        aged = result.merged.min_age_days is not None
+        slot = SLOTS.get(result.subject.key)
+        key = f"agents.defaults.{slot.config_key}" if slot else result.subject.key
+        user = modelage.User(key, result.subject.span, aged)
+        for offer in result.chain:
+            yield offer, user
+
+
+def _not_promoted(env: Environment, agent: Agent) -> Diagnostic:
+    """In a promotion, an agent the source's lock lacks is not deployed in the target."""
+    source = env.spec.promote_from
+    return warning(
+        "PC205",
+        f"agent '{agent.id}' was never promoted into environment '{env.name}': not deployed there",
+        agent.span,
+        f"note: environment '{source}' has no chain for it (does '{source}' deploy its team?)",
     )
-    return resolver.resolve(subject)
 
 
 def _resolve_tiers(
@@ -466,9 +526,7 @@ def _resolve_tiers(
     """One chain per tier, for the `/model <tier>` aliases; a tier nobody can use only warns."""
     tiers: dict[str, ChainResult] = {}
     for name, tier in project.tiers.items():
-        subject = _tier_subject(
-            project, env, TIER_KEY_PREFIX + name, name, f"tier '{name}'", tier.span
-        )
+        subject = tier_subject(project, env, name, tier.span)
         before = len(resolver.problems)
         result = resolver.resolve(subject)
         if result is not None:

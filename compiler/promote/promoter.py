@@ -1,22 +1,36 @@
 """Promotion: copy one environment's resolved chains into another's lock (Lock x Environment ->
-Promotion). Pure; no IO.
+Promotion). Pure; no IO. Also checks the chains an environment runs against its policy as it
+stands now (what no longer fits is news for the next promotion).
 
 The source is FROM's lock as committed in `rendered/FROM/` (what FROM runs and what was
 reviewed), not a fresh resolution. Each ref moves to TO's provider accounts: the same provider
 when TO has it and its catalog offers the model, else the same model id on TO's providers in
 TO's order. Every promoted chain must then satisfy TO's merged constraints (as of TO's own
-catalog), its pin and its budget; any that does not is an error and nothing is promoted.
+catalog, TO's overrides of the agent included), its pin and its budget, and TO's agents together
+its environment budget (checked when TO is rendered); any that does not is an error and nothing
+is promoted.
 """
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ..diagnostics import Diagnostic, Span, error, raise_if_errors, warning
 from ..load.catalog import Offer
-from ..load.project import Agent, Constraints, Environment, Project
+from ..load.project import Environment, Project
 from ..output.lockfile import Lock
 from ..resolve.constraints import Merged, merge, monthly_cost, problems
-from ..resolve.resolver import DEFAULT_KEY, IMAGE_KEY, TIER_KEY_PREFIX, agent_subject
+from ..resolve.fallbacks import diversity_key
+from ..resolve.resolver import (
+    DEFAULT_SLOTS,
+    SLOTS,
+    TIER_KEY_PREFIX,
+    Resolution,
+    Subject,
+    agent_subject,
+    default_subject,
+)
+from ..resolve.subjects import tier_layers
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +53,7 @@ class Promotion:
     promoted: tuple[PromotedChain, ...]
     not_in_source: tuple[str, ...]  # agents TO deploys that FROM's lock lacks (TO's chain kept)
     warnings: tuple[Diagnostic, ...] = ()
+    problems: tuple[Diagnostic, ...] = ()  # why the promotion cannot be done (PC208 errors)
 
 
 def map_ref(ref: str, target: Environment) -> str | None:
@@ -83,24 +98,19 @@ def _keys(project: Project, target: Environment, agents: tuple[str, ...]) -> lis
     if agents:
         return list(dict.fromkeys(agents))
     keys = list(target.agent_ids)
-    keys += [DEFAULT_KEY] if target.spec.default_tier else []
-    keys += [IMAGE_KEY] if target.spec.image_tier else []
+    keys += [slot.key for slot in DEFAULT_SLOTS if getattr(target.spec, slot.tier_field)]
     return keys + [TIER_KEY_PREFIX + name for name in project.tiers]
 
 
 def _source_key(key: str, source: Environment, target: Environment) -> str:
-    """FROM's key for TO's chain: when the default (image) tiers differ, FROM's chain of TO's
-    default (image) tier."""
-    for special, field_name in ((DEFAULT_KEY, "default_tier"), (IMAGE_KEY, "image_tier")):
-        wanted = getattr(target.spec, field_name)
-        if key == special and getattr(source.spec, field_name) != wanted:
+    """FROM's key for TO's chain: when the default (image, utility, PDF) tiers differ, FROM's
+    chain of TO's tier."""
+    slot = SLOTS.get(key)
+    if slot is not None:
+        wanted = getattr(target.spec, slot.tier_field)
+        if getattr(source.spec, slot.tier_field) != wanted:
             return TIER_KEY_PREFIX + str(wanted)
     return key
-
-
-def _tier_layers(project: Project, target: Environment, tier: str) -> tuple[Constraints, ...]:
-    override = target.tier_overrides.get(tier)
-    return (project.tiers[tier].layer, *((override,) if override else ()))
 
 
 class _Checker:
@@ -112,37 +122,62 @@ class _Checker:
         self.providers = {p.id for p in target.providers}
         self.problems: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
+        self.reasons: dict[str, list[str]] = {}  # key -> "ref: why" for each misfit
 
-    def check(self, key: str, source_refs: tuple[str, ...]) -> tuple[str, ...]:
-        """TO's refs for a chain of FROM; every misfit is recorded in `problems`."""
-        span, merged, agent = self._constraints(key)
+    def check(self, key: str, source_refs: tuple[str, ...], remap: bool = True) -> tuple[str, ...]:
+        """TO's refs for a chain of FROM (as they are when not `remap`: a chain TO runs);
+        every misfit is recorded in `problems`."""
+        span, merged, subject = self._constraints(key)
         refs = []
         for ref in source_refs:
-            mapped = map_ref(ref, self.target)
+            mapped = map_ref(ref, self.target) if remap else ref
             if mapped is None:
                 self.misfit(key, ref, "no provider of the environment offers its model", span)
             else:
                 refs.append(mapped)
         offers = self._offers(key, tuple(refs), merged, span) if merged else []
-        if agent is not None and offers and len(offers) == len(source_refs):
-            self._pin_and_budget(agent, refs[0], offers[0])
+        if merged is not None and len(offers) == len(source_refs):
+            self._diversity(key, offers, merged, span)
+        if subject is not None and offers and len(offers) == len(source_refs):
+            self._pin_and_budget(subject, refs[0], offers[0])
         return tuple(refs)
 
-    def _constraints(self, key: str) -> tuple[Span | None, Merged | None, Agent | None]:
+    def _diversity(self, key: str, offers: list[Offer], merged: Merged, span: Span | None) -> None:
+        """Mapping onto fewer provider accounts can make two members one offer, or break the
+        chain's diversity: the chain would not be what the policy asks for."""
+        seen: dict[str, str] = {}
+        for offer in offers:
+            group = diversity_key(offer, merged.diversity)
+            if offer.ref in seen.values() or group in seen:
+                other = seen.get(group, offer.ref)
+                why = (
+                    f"it would be in the chain twice (as {other})"
+                    if offer.ref == other
+                    else f"diversity '{merged.diversity}': same "
+                    f"{merged.diversity.partition('+')[0]} as {other}"
+                )
+                self.misfit(key, offer.ref, why, span)
+            seen.setdefault(group, offer.ref)
+
+    def _constraints(self, key: str) -> tuple[Span | None, Merged | None, Subject | None]:
+        """Where the chain's policy is written, its merged constraints, and the agent's
+        subject (with TO's override of the agent) for its pin and budget."""
         if not key.startswith("@"):
             agent = self.project.agents[key]
             subject = agent_subject(self.project, self.target, agent)
             if subject is None:
                 return agent.span, None, None  # no tier here: compiling TO reports PC102
             weights = subject.workload if subject.workload and any(subject.workload) else None
-            return agent.span, merge(subject.layers, subject.extra_requires, weights), agent
+            return agent.span, merge(subject.layers, subject.extra_requires, weights), subject
+        slot = SLOTS.get(key)
+        if slot is not None:
+            found = default_subject(self.project, self.target, slot)
+            assert found is not None  # _keys only lists the slots TO sets
+            tier = str(getattr(self.target.spec, slot.tier_field))
+            return self.project.tiers[tier].span, merge(found.layers, found.extra_requires), None
         tier = key.removeprefix(TIER_KEY_PREFIX)
-        if key in (DEFAULT_KEY, IMAGE_KEY):
-            field_name = "default_tier" if key == DEFAULT_KEY else "image_tier"
-            tier = str(getattr(self.target.spec, field_name))
-        layers = _tier_layers(self.project, self.target, tier)
-        merged = merge(layers, ("vision",) if key == IMAGE_KEY else ())
-        return self.project.tiers[tier].span, merged, None
+        layers = tier_layers(self.project, self.target, tier)
+        return self.project.tiers[tier].span, merge(layers), None
 
     def _offers(
         self, key: str, refs: tuple[str, ...], merged: Merged, span: Span | None
@@ -151,7 +186,7 @@ class _Checker:
         for ref in refs:
             offer = self.target.catalog.by_ref.get(ref)
             if offer is None or offer.provider not in self.providers:
-                self.misfit(key, ref, "not offered by the environment's providers", span)
+                self.misfit(key, ref, "not offered by the environment's catalogs", span)
                 continue
             reasons = problems(offer, merged)
             if reasons:
@@ -159,23 +194,24 @@ class _Checker:
             offers.append(offer)
         return offers
 
-    def _pin_and_budget(self, agent: Agent, primary: str, offer: Offer) -> None:
-        pin = agent.spec.pin
+    def _pin_and_budget(self, subject: Subject, primary: str, offer: Offer) -> None:
+        """The agent's pin and budget as TO sets them (its override of the agent wins)."""
+        pin, budget, workload = subject.pin, subject.budget, subject.workload
         if pin is not None and map_ref(pin, self.target) != primary:
-            self.misfit(agent.id, primary, f"the agent pins {pin}", agent.spans.get("pin"))
-        workload, budget = agent.spec.workload, agent.spec.budget
+            self.misfit(subject.key, primary, f"the agent pins {pin}", subject.pin_span)
         if budget is None:
             return
-        cost = monthly_cost(offer, workload.input_mtok, workload.output_mtok) if workload else None
+        cost = monthly_cost(offer, *workload) if workload else None
         if cost is None or cost > budget:
             shown = "unknown" if cost is None else f"{cost:.2f}"
             reason = f"estimated {shown} USD/month > budget {budget}"
-            self.misfit(agent.id, primary, reason, agent.spans.get("budget"))
+            self.misfit(subject.key, primary, reason, subject.key_spans.get("budget"))
 
     def misfit(
         self, key: str, ref: str, reason: str, span: Span | None, merged: Merged | None = None
     ) -> None:
-        notes = [f"note: {line}" for line in merged.describe()] if merged else []
+        notes = [f"note: {text}" for _, text in merged.describe()] if merged else []
+        self.reasons.setdefault(key, []).append(f"{ref}: {reason}")
         message = (
             f"promoted {ref} for {_label(key)} does not fit environment "
             f"'{self.target.name}': {reason}"
@@ -188,10 +224,8 @@ class _Checker:
 
 
 def _label(key: str) -> str:
-    if key == DEFAULT_KEY:
-        return "the default model"
-    if key == IMAGE_KEY:
-        return "the image model"
+    if key in SLOTS:
+        return f"the {SLOTS[key].label}"
     if key.startswith(TIER_KEY_PREFIX):
         return f"tier '{key.removeprefix(TIER_KEY_PREFIX)}'"
     return f"agent '{key}'"
@@ -209,14 +243,15 @@ def _check_agents(
     raise_if_errors(found)
 
 
-def promote(
+def plan(
     project: Project,
     source: tuple[Environment, Lock],
     target: tuple[Environment, Lock],
     agents: tuple[str, ...] = (),
 ) -> Promotion:
-    """Copy FROM's locked chains into TO's lock, for every agent TO deploys (or only `agents`),
-    plus the default, image and tier alias chains when no agent is named.
+    """What `promote` would write: FROM's locked chains mapped onto TO, for every agent TO
+    deploys (or only `agents`), plus the default, image and tier alias chains when no agent is
+    named; chains that do not fit TO are listed in `problems` instead of raised.
 
     Args:
         project: the loaded policy repo.
@@ -225,8 +260,8 @@ def promote(
         agents: promote only these agents.
 
     Raises:
-        CompileError: PC205 (FROM has no lock, an agent without a chain there), PC208 for every
-            chain that does not fit TO, PC103 for bad environments or agents.
+        CompileError: PC205 (FROM has no lock, an agent without a chain there), PC103 for bad
+            environments or agents.
     """
     (from_env, from_lock), (to_env, to_lock) = source, target
     _check_environments(from_env, to_env, from_lock)
@@ -242,7 +277,6 @@ def promote(
             continue
         refs = checker.check(key, source_refs)
         promoted.append(PromotedChain(key, source_key, source_refs, refs))
-    raise_if_errors(checker.problems)
     chains = {**to_lock.chains, **{p.key: p.refs for p in promoted}}
     return Promotion(
         from_env.name,
@@ -251,7 +285,72 @@ def promote(
         tuple(promoted),
         tuple(missing),
         tuple(checker.warnings),
+        tuple(checker.problems),
     )
+
+
+def promote(
+    project: Project,
+    source: tuple[Environment, Lock],
+    target: tuple[Environment, Lock],
+    agents: tuple[str, ...] = (),
+) -> Promotion:
+    """`plan`, refusing a promotion with any chain that does not fit TO.
+
+    Raises:
+        CompileError: as `plan`, and PC208 for every chain that does not fit TO.
+    """
+    promotion = plan(project, source, target, agents)
+    raise_if_errors(promotion.problems)
+    return promotion
+
+
+def misfits(project: Project, target: Environment, lock: Lock) -> dict[str, str]:
+    """Agent id -> why the chain it runs no longer fits its policy as it stands now (catalog,
+    constraints, pin, budget), for every agent of `lock` that `target` still deploys."""
+    checker = _Checker(project, target)
+    for key, refs in lock.agent_chains().items():
+        if key in target.agent_ids:
+            checker.check(key, refs, remap=False)
+    return {key: "; ".join(reasons) for key, reasons in sorted(checker.reasons.items())}
+
+
+def over_budget(project: Project, running: Resolution) -> list[Diagnostic]:
+    """What a promoted environment runs, against its budgets as they stand now: each agent's
+    (the environment's override of it included) and the environment's. Warnings that, unlike
+    pending ones, `--strict` turns into errors: the overrun is live, not waiting."""
+    env = running.environment
+    found, total = [], Decimal(0)
+    for key, result in running.agents.items():
+        agent = project.agents.get(key)
+        subject = agent_subject(project, env, agent) if agent and key in env.agent_ids else None
+        if subject is None or not subject.workload:
+            continue
+        cost = monthly_cost(result.chain[0], *subject.workload)
+        total += cost or Decimal(0)
+        if subject.budget is not None and (cost is None or cost > subject.budget):
+            shown = "unknown" if cost is None else f"{cost:.2f}"
+            found.append(
+                warning(
+                    "PC208",
+                    f"agent '{key}' runs {result.refs[0]} in environment '{env.name}' at an "
+                    f"estimated {shown} USD/month, over its budget of {subject.budget}",
+                    subject.key_spans.get("budget", subject.span),
+                    f"note: it changes only by clawpolicy promote {env.spec.promote_from} "
+                    f"{env.name}",
+                )
+            )
+    if env.spec.budget is not None and total > env.spec.budget:
+        found.append(
+            warning(
+                "PC204",
+                f"environment '{env.name}' runs an estimated {total:.2f} USD/month, over its "
+                f"budget of {env.spec.budget}",
+                env.spans.get("budget", env.span),
+                "hint: raise budget, or promote cheaper chains",
+            )
+        )
+    return found
 
 
 def format_summary(promotion: Promotion) -> str:

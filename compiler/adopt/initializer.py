@@ -1,0 +1,224 @@
+"""`clawpolicy init DIR [--from openclaw.json]`: write a policy repository, compile it and make
+the first promotion, so that `clawpolicy compile --check` passes in it at once. IO at the edges.
+
+The repository is built and compiled in a staging folder beside DIR and moved into DIR only
+when everything succeeded: on any error nothing is left behind. DIR must be empty (a `.git`
+folder is fine) unless `force` is given, and even then no existing file is ever overwritten.
+With `--from`, every agent's chain, the default and image chains and the aliases of the
+compiled repository are compared with the adopted file; what differs is reported (PC604).
+"""
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from .. import api
+from ..diagnostics import CompileError, Diagnostic, Span, error, warning
+from ..load import repofiles
+from ..load.loader import load_project
+from ..output.writer import CONFIG_NAME, OutputFile, write_file
+from ..resolve.resolver import Resolution
+from . import configreader, policywriter, starter, templatewriter
+
+IGNORED_ENTRIES = {".git"}  # a DIR holding only these counts as empty
+TEMPLATE = "templates/openclaw.json.j2"
+
+
+@dataclass(frozen=True, slots=True)
+class InitOptions:
+    root: Path
+    adopt_from: Path | None = None  # a hand-written openclaw.json to adopt
+    day: date | None = None  # the adopted catalog's date; None: today (UTC)
+    force: bool = False  # DIR may hold other files (none is ever overwritten)
+
+
+@dataclass(frozen=True, slots=True)
+class InitResult:
+    root: Path
+    files: tuple[str, ...]  # every file written, repository-relative, sorted
+    resolutions: Mapping[str, Resolution]
+    warnings: tuple[Diagnostic, ...] = field(default=())
+
+
+def init_repo(options: InitOptions) -> InitResult:
+    """Write, compile and promote a new policy repository in `options.root`.
+
+    Raises:
+        CompileError: PC601 (DIR not empty, a file exists), PC602 (the file to adopt cannot
+            be read or adopted), or any compile error; nothing is written then.
+    """
+    target = options.root
+    _check_target(target, options.force)
+    files, expected, found = _files(options)
+    _check_conflicts(target, files)
+    home = target.resolve()
+    home.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.init-", dir=home.parent))
+    try:
+        for item in files:
+            write_file(staging / item.relpath, item.text.encode("utf-8"))
+        resolutions, compiled = _compile_and_promote(staging)
+        found += compiled
+        if expected is not None:
+            found += _verify(expected, staging, str(options.adopt_from))
+        written = sorted(
+            p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()
+        )
+        _move_into(staging, target, written)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return InitResult(target, tuple(written), resolutions, tuple(api.dedupe(found)))
+
+
+def _check_target(target: Path, force: bool) -> None:
+    if target.exists() and not target.is_dir():
+        raise CompileError((error("PC601", f"{target} exists and is not a directory"),))
+    entries = [p.name for p in target.iterdir()] if target.is_dir() else []
+    if not force and set(entries) - IGNORED_ENTRIES:
+        raise CompileError(
+            (
+                error(
+                    "PC601",
+                    f"{target} is not empty",
+                    Span(str(target)),
+                    "hint: init an empty or new directory, or pass --force to add the "
+                    "repository's files to this one (existing files are never overwritten)",
+                ),
+            )
+        )
+
+
+def _check_conflicts(target: Path, files: tuple[OutputFile, ...]) -> None:
+    taken = [f.relpath for f in files if (target / f.relpath).exists()]
+    taken += [d for d in ("rendered",) if (target / d).exists()]
+    if taken:
+        raise CompileError(
+            tuple(
+                error("PC601", f"{path} already exists; init never overwrites a file", Span(path))
+                for path in taken
+            )
+        )
+
+
+def _files(
+    options: InitOptions,
+) -> tuple[tuple[OutputFile, ...], configreader.AdoptedConfig | None, list[Diagnostic]]:
+    """The files to write; with --from, the adopted config (to verify) and its warnings."""
+    files = {f.relpath: f for f in starter.starter_files()}
+    if options.adopt_from is None:
+        return tuple(files.values()), None, []
+    source = str(options.adopt_from)
+    document = read_json(options.adopt_from)
+    config = configreader.read_config(document, source)
+    day = options.day or datetime.now(UTC).date()
+    adopted, planned = policywriter.policy_files(config, day, source)
+    files = {path: f for path, f in files.items() if not path.startswith("policies/")}
+    files.update({f.relpath: f for f in adopted})
+    template, kept = templatewriter.template_text(document, source)
+    if template is not None:
+        files[TEMPLATE] = OutputFile(TEMPLATE, template)
+    ordered = tuple(sorted(files.values(), key=lambda f: f.relpath))
+    return ordered, config, [*config.warnings, *planned, *kept]
+
+
+def read_json(path: Path) -> Any:
+    """A strict-JSON openclaw.json.
+
+    Raises:
+        CompileError: PC602 when it cannot be read, is not strict JSON or uses `$include`.
+    """
+    try:  # a regular file of a bounded size: a FIFO or /dev/zero is refused, never read
+        text = repofiles.read_text(path, repofiles.MAX_DATA_BYTES)
+    except (OSError, repofiles.FileProblem) as exc:
+        message = f"cannot read the file: {exc}"
+        raise CompileError((error("PC602", message, Span(str(path))),)) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        span = Span(str(path), exc.lineno, exc.colno)
+        hint = "hint: JSON5 (comments, trailing commas) is not read: save it as strict JSON"
+        raise CompileError((error("PC602", f"not strict JSON: {exc.msg}", span, hint),)) from None
+    except ValueError as exc:  # Python's limit on integer digits
+        message = f"not strict JSON: {str(exc)[:120]}"
+        raise CompileError((error("PC602", message, Span(str(path))),)) from None
+    except RecursionError:
+        raise CompileError((error("PC602", "JSON nested too deeply", Span(str(path))),)) from None
+    if "$include" in text:
+        hint = "hint: inline the included files into one strict-JSON file, then adopt it"
+        raise CompileError((error("PC602", "uses $include", Span(str(path)), hint),))
+    return document
+
+
+def _compile_and_promote(root: Path) -> tuple[dict[str, Resolution], list[Diagnostic]]:
+    """Compile the environments that resolve on their own, promote the others in order, and
+    check that the result is what `compile --check` expects."""
+    from ..gitops.api import promote_project  # noqa: PLC0415 (GitPython, deepdiff: lazily)
+
+    project = load_project(root)
+    own = tuple(n for n, e in project.environments.items() if e.spec.promote_from is None)
+    found = list(api.compile_project(api.CompileOptions(root=root, envs=own)).warnings)
+    done = set(own)
+    pending = [e for e in project.environments.values() if e.spec.promote_from is not None]
+    while pending:
+        ready = [e for e in pending if e.spec.promote_from in done]
+        for env in ready:
+            source = env.spec.promote_from
+            assert source is not None  # the loader refuses promote_from cycles
+            found += promote_project(root, source, env.name).warnings
+            done.add(env.name)
+        pending = [e for e in pending if e not in ready]
+    checked = api.compile_project(api.CompileOptions(root=root, check=True))
+    return dict(checked.resolutions), found
+
+
+def _verify(config: configreader.AdoptedConfig, root: Path, source: str) -> list[Diagnostic]:
+    """What the compiled repository's rendered configs say differently from the adopted file."""
+    expected = {a.id: a.chain for a in config.agents}
+    expected["agents.defaults.model"] = config.default_chain
+    expected["agents.defaults.imageModel"] = config.image_chain
+    found = []
+    for path in sorted(root.glob(f"rendered/*/{CONFIG_NAME}")):
+        env = path.parent.name
+        agents = json.loads(path.read_text(encoding="utf-8"))["agents"]
+        defaults = agents.get("defaults", {})
+        rendered = {a: _refs(entry.get("model")) for a, entry in agents["entries"].items()}
+        rendered["agents.defaults.model"] = _refs(defaults.get("model"))
+        rendered["agents.defaults.imageModel"] = _refs(defaults.get("imageModel"))
+        found += [
+            warning(
+                "PC604",
+                f"{env}: {key} renders [{', '.join(rendered.get(key, ()))}], the adopted file "
+                f"has [{', '.join(chain)}]",
+                Span(source),
+            )
+            for key, chain in expected.items()
+            if rendered.get(key, ()) != chain
+        ]
+        aliases = {ref: body.get("alias") for ref, body in defaults.get("models", {}).items()}
+        found += [
+            warning("PC604", f"{env}: alias '{alias}' is not on {ref}", Span(source))
+            for ref, alias in sorted(config.aliases.items())
+            if aliases.get(ref) != alias
+        ]
+    return found
+
+
+def _refs(model: Any) -> tuple[str, ...]:
+    if isinstance(model, str):
+        return (model,)
+    if isinstance(model, dict) and isinstance(model.get("primary"), str):
+        return (model["primary"], *model.get("fallbacks", ()))
+    return ()
+
+
+def _move_into(staging: Path, target: Path, files: list[str]) -> None:
+    for relpath in files:
+        destination = target / relpath
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / relpath, destination)

@@ -1,0 +1,342 @@
+"""`clawpolicy init DIR`: a repository that compiles as it is (validate --strict and
+compile --check pass, the real OpenClaw accepts every output, the YAML fits the generated
+schema, the workflows pass actionlint and zizmor) and is refused in a non-empty DIR; `init
+--from` reproduces every chain of the config it adopts. That the starter ships in the wheel is
+tests/test_packaging.py's check of every data file under compiler/."""
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from tests.support.openclaw import Validator, unexpected_warnings
+from tests.test_workflows import (  # the session fixtures and report helpers of the repo's own lint
+    Lint,
+    actionlint,  # noqa: F401 (a fixture)
+    format_actionlint,
+    severe,
+    zizmor,  # noqa: F401 (a fixture)
+)
+
+Cli = Callable[..., Any]
+EXAMPLES = Path(__file__).parent / "data" / "openclaw-examples"
+ENVS = ("dev", "prod", "staging")
+
+
+@pytest.fixture
+def repo(cli: Cli, tmp_path: Path) -> Path:
+    root = tmp_path / "policy-repo"
+    result = cli("init", str(root))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""  # no warning at all
+    return root
+
+
+def lock(root: Path, env: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((root / f"rendered/{env}/clawpolicy.lock.json").read_text())
+    return data
+
+
+# ------------------------------------------------------------------ init DIR
+
+
+def test_the_new_repo_compiles_as_it_is(repo: Path, cli: Cli) -> None:
+    assert cli("validate", "--root", str(repo), "--strict").exit_code == 0
+    check = cli("compile", "--root", str(repo), "--check", "--strict")
+    assert check.exit_code == 0, check.stdout + check.stderr
+    for env in ENVS:
+        assert (repo / f"rendered/{env}/openclaw.json").is_file()
+    # prod was promoted: it runs exactly what staging resolved
+    assert lock(repo, "prod")["agents"] == lock(repo, "staging")["agents"]
+    prod = yaml.safe_load((repo / "policies/environments/prod.yaml").read_text())
+    assert prod["promote_from"] == "staging" and "catalogs" not in prod  # staging's catalogs
+    names = {p.relative_to(repo).as_posix() for p in repo.rglob("*") if p.is_file()}
+    assert {
+        ".github/workflows/pull-request.yml",
+        ".github/workflows/promote.yml",
+        ".github/workflows/catalog-refresh.yml",
+        ".pre-commit-config.yaml",
+        ".vscode/settings.json",
+        ".gitignore",
+        "README.md",
+        "clawpolicy.schema.json",
+        "templates/openclaw.json.j2",
+    } <= names
+
+
+def test_the_starter_catalog_is_real_offers_with_prices(repo: Path) -> None:
+    [catalog] = (repo / "policies/catalogs").glob("*.json")
+    snapshot = json.loads(catalog.read_text())
+    assert snapshot["source"] == "openrouter:openrouter-models-2026-06-16.json"
+    assert len(snapshot["offers"]) >= 30
+    priced = [o for o in snapshot["offers"] if {"input", "output"} <= set(o["price"])]
+    assert len(priced) == len(snapshot["offers"])
+    sonnet = next(o for o in snapshot["offers"] if o["id"] == "anthropic/claude-sonnet-4.6")
+    assert (sonnet["price"]["input"], sonnet["price"]["output"]) == (3, 15)
+
+
+@pytest.mark.openclaw
+def test_every_output_passes_the_real_openclaw(repo: Path, openclaw_validator: Validator) -> None:
+    results = openclaw_validator.validate(repo / f"rendered/{env}/openclaw.json" for env in ENVS)
+    for result in results:
+        assert result.valid and not unexpected_warnings(result), result.summary()
+
+
+def test_every_policy_file_fits_the_schema_its_modeline_names(repo: Path) -> None:
+    schema = json.loads((repo / "clawpolicy.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    files = sorted((repo / "policies").rglob("*.yaml"))
+    assert len(files) == 5
+    for path in files:
+        text = path.read_text()
+        modeline = text.splitlines()[0]
+        assert modeline.startswith("# yaml-language-server: $schema=")
+        named = (path.parent / modeline.split("$schema=", 1)[1]).resolve()
+        assert named == (repo / "clawpolicy.schema.json").resolve(), path
+        problems = [e.message for e in validator.iter_errors(yaml.safe_load(text))]
+        assert not problems, f"{path}: {problems}"
+    settings = json.loads((repo / ".vscode/settings.json").read_text())
+    assert settings["yaml.schemas"] == {"./clawpolicy.schema.json": ["policies/**/*.yaml"]}
+
+
+def test_the_schema_rejects_what_the_compiler_rejects(repo: Path) -> None:
+    """The schema the new repo ships is live: a typo fails it."""
+    schema = json.loads((repo / "clawpolicy.schema.json").read_text())
+    team = yaml.safe_load((repo / "policies/teams/platform.yaml").read_text())
+    team["agents"]["triage"]["tierr"] = "fast"
+    assert not jsonschema.Draft202012Validator(schema).is_valid(team)
+
+
+def test_the_workflows_pass_actionlint(repo: Path, actionlint: Lint) -> None:  # noqa: F811
+    workflows = sorted((repo / ".github/workflows").glob("*.yml"))
+    assert len(workflows) == 3
+    results = actionlint({p.name: p.read_text() for p in workflows})
+    assert results == [], format_actionlint(results)
+    for path in workflows:
+        text = path.read_text()
+        assert "pip install" not in text
+        assert "uses: clawpolicy/clawpolicy/.github/workflows/clawpolicy-" in text
+        doc = yaml.safe_load(text)
+        assert doc["permissions"] == {} and "concurrency" in doc
+        assert all("permissions" in job for job in doc["jobs"].values())
+
+
+def test_the_workflows_call_this_repositorys_reusable_workflows_as_they_are(repo: Path) -> None:
+    """Each caller names a reusable workflow of this repository, passes only inputs it declares
+    (every required one) and grants every permission its jobs ask for."""
+    for path in sorted((repo / ".github/workflows").glob("*.yml")):
+        [job] = yaml.safe_load(path.read_text())["jobs"].values()
+        target = job["uses"].removeprefix("clawpolicy/clawpolicy/").partition("@")[0]
+        called = yaml.safe_load((REPO / target).read_text())
+        inputs = (called.get("on") or called[True])["workflow_call"]["inputs"]
+        given = set(job.get("with", {}))
+        assert given <= set(inputs), path.name
+        assert {name for name, spec in inputs.items() if spec.get("required")} <= given
+        asked = {
+            (scope, level)
+            for called_job in called["jobs"].values()
+            for scope, level in called_job.get("permissions", {}).items()
+        }
+        assert asked <= set(job["permissions"].items()), path.name
+
+
+def test_the_workflows_pass_zizmor(repo: Path, zizmor: Any) -> None:  # noqa: F811
+    """zizmor as the repo runs it, plus the config the new repo ships (`@v0` is a choice)."""
+    workflows = repo / ".github/workflows"
+    config = repo / ".github/zizmor.yml"
+    exe = shutil.which("zizmor", path=str(Path(sys.executable).parent)) or "zizmor"
+    command = [exe, "--offline", "--no-ignores", "--strict-collection", "--no-exit-codes"]
+    command += ["--no-progress", "--format", "json", "--config", str(config), str(workflows)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert severe(json.loads(done.stdout)) == []
+    # without the config, the one finding is the moving tag, nothing else
+    bare = zizmor([workflows])
+    assert {f["ident"] for f in bare.findings if severe([f])} == {"unpinned-uses"}
+
+
+def test_a_non_empty_dir_is_refused_and_left_alone(cli: Cli, tmp_path: Path) -> None:
+    root = tmp_path / "busy"
+    root.mkdir()
+    (root / "notes.txt").write_text("mine\n")
+    result = cli("init", str(root))
+    assert result.exit_code == 2
+    assert "error[PC601]" in result.stderr and "--force" in result.stderr
+    assert sorted(p.name for p in root.iterdir()) == ["notes.txt"]
+    assert not list(tmp_path.glob(".*init-*"))  # no staging folder left behind
+
+
+def test_force_adds_files_but_never_overwrites_one(cli: Cli, tmp_path: Path) -> None:
+    root = tmp_path / "existing"
+    (root / ".git").mkdir(parents=True)
+    (root / "README.md").write_text("my readme\n")
+    refused = cli("init", str(root), "--force")
+    assert refused.exit_code == 2
+    assert "README.md already exists" in refused.stderr
+    assert sorted(p.name for p in root.iterdir()) == [".git", "README.md"]
+    (root / "README.md").unlink()
+    assert cli("init", str(root)).exit_code == 0  # only .git: empty enough, no --force
+    assert (root / "rendered/prod/openclaw.json").is_file()
+
+
+# ------------------------------------------------------------------ init --from
+
+
+def chains(config: dict[str, Any]) -> dict[str, list[str]]:
+    """Every chain of an openclaw.json: agents, default and image model (string = no fallbacks)."""
+    agents = config["agents"]
+    entries = agents.get("entries") or {a["id"]: a for a in agents.get("list", [])}
+    defaults = agents.get("defaults", {})
+    found = {}
+    for key, model in [
+        *((f"agent {k}", v.get("model", defaults.get("model"))) for k, v in entries.items()),
+        ("default", defaults.get("model")),
+        ("image", defaults.get("imageModel")),
+    ]:
+        if isinstance(model, str):
+            found[key] = [model]
+        elif isinstance(model, dict):
+            found[key] = [model["primary"], *model.get("fallbacks", [])]
+    return found
+
+
+def aliases(config: dict[str, Any]) -> dict[str, str]:
+    models = config["agents"].get("defaults", {}).get("models", {})
+    return {ref: body["alias"] for ref, body in models.items() if "alias" in body}
+
+
+def rest(config: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in config.items() if key not in ("models", "agents")}
+
+
+ADOPTED = [
+    pytest.param(EXAMPLES / "good-entries.json", id="good-entries"),
+    pytest.param(EXAMPLES / "good-list.json", id="good-list-legacy"),
+    *(pytest.param(REPO / f"rendered/{env}/openclaw.json", id=f"example-{env}") for env in ENVS),
+]
+
+
+@pytest.mark.parametrize("source", ADOPTED)
+def test_init_from_reproduces_every_chain(source: Path, cli: Cli, tmp_path: Path) -> None:
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source), "--date", "2026-06-16")
+    assert result.exit_code == 0, result.stderr
+    assert "PC604" not in result.stderr  # everything reproduced
+    adopted = json.loads(source.read_text())
+    for env in ENVS:
+        rendered = json.loads((root / f"rendered/{env}/openclaw.json").read_text())
+        assert chains(rendered) == chains(adopted), env
+        assert aliases(adopted).items() <= aliases(rendered).items(), env
+        if "gateway" in adopted:  # the rest of the file is the template
+            assert rest(rendered) == rest(adopted), env
+    prod = yaml.safe_load((root / "policies/environments/prod.yaml").read_text())
+    assert prod["promote_from"] == "staging" and "catalogs" not in prod
+    assert cli("compile", "--root", str(root), "--check").exit_code == 0
+    strict = cli("validate", "--root", str(root), "--strict")
+    assert strict.exit_code == 0, strict.stderr
+
+
+@pytest.mark.openclaw
+def test_adopted_outputs_pass_the_real_openclaw(
+    cli: Cli, tmp_path: Path, openclaw_validator: Validator
+) -> None:
+    outputs = []
+    for source in (EXAMPLES / "good-list.json", REPO / "rendered/prod/openclaw.json"):
+        root = tmp_path / source.parent.name
+        assert cli("init", str(root), "--from", str(source)).exit_code == 0
+        outputs.append(root / "rendered/prod/openclaw.json")
+    for result in openclaw_validator.validate(outputs):
+        assert result.valid and not unexpected_warnings(result), result.summary()
+
+
+SECRET = "sk-or-v1-0123456789abcdef0123456789abcdef"
+
+
+def test_a_literal_key_is_never_copied_or_shown(cli: Cli, tmp_path: Path) -> None:
+    config = json.loads((EXAMPLES / "good-entries.json").read_text())
+    config["models"]["providers"]["infron"]["apiKey"] = SECRET
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps(config))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert "warning[PC107]" in result.stderr and "INFRON_API_KEY" in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+    for path in root.rglob("*"):
+        assert not path.is_file() or SECRET not in path.read_text(), path
+    env = yaml.safe_load((root / "policies/environments/dev.yaml").read_text())
+    assert env["providers"]["infron"]["api_key"] == {"env": "INFRON_API_KEY"}
+
+
+def test_a_literal_secret_outside_the_model_layer_stays_out_of_the_template(
+    cli: Cli, tmp_path: Path
+) -> None:
+    config = json.loads((REPO / "rendered/dev/openclaw.json").read_text())
+    config["gateway"]["auth"]["token"] = "correct-horse-battery-staple"
+    config["channels"] = {"web": {"enabled": True}}
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps(config))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert "warning[PC107]: gateway: not adopted into the template: gateway.auth.token" in (
+        result.stderr
+    )
+    assert "correct-horse" not in result.stdout + result.stderr
+    assert all("correct-horse" not in p.read_text() for p in root.rglob("*") if p.is_file())
+    rendered = json.loads((root / "rendered/dev/openclaw.json").read_text())
+    assert rest(rendered) == {"channels": {"web": {"enabled": True}}, "gateway": {"mode": "local"}}
+    assert "gateway.mode is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        pytest.param(
+            lambda c: c["agents"]["entries"]["support"].update(model="anthropic/claude-x"),
+            "uses 'anthropic/claude-x', which models.providers does not declare",
+            id="undeclared-model",
+        ),
+        pytest.param(
+            lambda c: c["models"]["providers"]["infron"].pop("baseUrl"),
+            "models.providers.infron: has no baseUrl",
+            id="no-base-url",
+        ),
+        pytest.param(
+            lambda c: c["agents"]["entries"].update(Bad={"model": "infron/qwen3-coder"}),
+            "agent id 'Bad' must match",
+            id="uppercase-agent-id",
+        ),
+        pytest.param(lambda c: c["agents"].pop("entries"), "no agent to adopt", id="no-agents"),
+    ],
+)
+def test_what_cannot_be_adopted_is_an_error_and_nothing_is_written(
+    edit: Callable[[dict[str, Any]], Any], message: str, cli: Cli, tmp_path: Path
+) -> None:
+    config = json.loads((EXAMPLES / "good-entries.json").read_text())
+    edit(config)
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps(config))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 2
+    assert "error[PC602]" in result.stderr and message in result.stderr
+    assert not root.exists()
+    assert not list(tmp_path.glob(".*init-*"))  # no staging folder left behind
+
+
+def test_json5_is_refused_with_a_hint(cli: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "openclaw.json5"
+    source.write_text("{\n  // a comment\n  models: {},\n}\n")
+    result = cli("init", str(tmp_path / "x"), "--from", str(source))
+    assert result.exit_code == 2
+    assert f"{source}:2:3: error[PC602]: not strict JSON" in result.stderr
+    assert "JSON5" in result.stderr
