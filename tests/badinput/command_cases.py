@@ -31,6 +31,16 @@ TYPO = Append("    teir: fast\n")
 EXPLAIN = ("explain", "--root", "{root}")
 WHAT_IF = ("what-if", "--root", "{root}")
 PROMOTE = ("promote", "--root", "{root}")
+COST = ("cost", "--root", "{root}")
+INIT = ("init", "{sandbox}/new")
+ADOPT_WITH_KEY = {  # an openclaw.json with a literal key: never adopted, never shown
+    "gateway": {"mode": "local"},
+    "models": {
+        "providers": {
+            "p": {"baseUrl": "https://p.example/v1", "api": "openai-completions", "apiKey": PLAIN}
+        }
+    },
+}
 STAGING = FILES[DEV].replace("environment: dev", "environment: staging")
 
 COMMANDS = [
@@ -78,6 +88,53 @@ COMMANDS = [
     ),
     Case("whatif-stranded", (*WHAT_IF, "--without", "provider:p", "--env", "dev"), 1),
     Case("promote-same-env", (*PROMOTE, "prod", "prod"), 2, "PC103"),
+    Case("promote-check-unknown-env", (*PROMOTE, "--check", "nope", "prod"), 2, "PC108"),
+    Case(
+        "promote-check-lock-folder",
+        (*PROMOTE, "--check", "dev", "prod"),
+        2,
+        "PC110",
+        None,
+        {"repo/rendered/dev/clawpolicy.lock.json": Folder()},
+    ),
+    Case("cost-broken-policy", COST, 2, "PC101", COMMON, {CORE: TYPO}),
+    Case("cost-unknown-env", (*COST, "--env", "nope"), 2, "PC108"),
+    Case("cost-lock-fifo", COST, 2, None, None, {LOCK: Fifo()}),
+    Case("cost-ok", COST, 0),
+    Case("init-not-empty", INIT, 2, "PC601", None, {"new/x.txt": Text("x")}),
+    Case(
+        "init-from-fifo",
+        (*INIT, "--from", "{sandbox}/in/x.json"),
+        2,
+        "PC602",
+        None,
+        {"in/x.json": Fifo()},
+    ),
+    Case("init-from-dev-zero", (*INIT, "--from", "/dev/zero"), 2, "PC602"),
+    Case(
+        "init-from-5000-digit-int",
+        (*INIT, "--from", "{sandbox}/in/x.json"),
+        2,
+        "PC602",
+        None,
+        {"in/x.json": Text('{"x": ' + "9" * 5000 + "}")},
+    ),
+    Case(
+        "init-from-nested-deep",
+        (*INIT, "--from", "{sandbox}/in/x.json"),
+        2,
+        "PC602",
+        None,
+        {"in/x.json": Text(deep())},
+    ),
+    Case(
+        "init-from-literal-key",
+        (*INIT, "--from", "{sandbox}/in/x.json"),
+        2,
+        None,
+        None,
+        {"in/x.json": doc(ADOPT_WITH_KEY)},
+    ),
     Case("promote-unknown-env", (*PROMOTE, "staging", "prod"), 2, "PC108"),
     Case(
         "promote-lock-folder",

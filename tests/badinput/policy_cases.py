@@ -22,6 +22,7 @@ from .base import (
     Gone,
     Link,
     Many,
+    Patch,
     Raw,
     Text,
 )
@@ -338,6 +339,30 @@ OUTPUTS = [
         "PC110",
         LOCK_PATH,
         {LOCK: Text('{"version": 1, "agents": {"triage": {"primary": 5}}}')},
+    ),
+    Case(
+        "lock-other-env",
+        C,
+        2,
+        "PC110",
+        LOCK_PATH,
+        {LOCK: Patch('"environment": "prod"', '"environment": "dev"')},
+    ),
+    Case(
+        "lock-agents-list",
+        C,
+        2,
+        "PC110",
+        LOCK_PATH,
+        {LOCK: Patch('"tiers": {', '"tiers": [], "x": {')},
+    ),
+    Case(
+        "lock-fallbacks-string",
+        C,
+        2,
+        "PC110",
+        LOCK_PATH,
+        {LOCK: Patch('"fallbacks": [', '"fallbacks": "p/x", "y": [')},
     ),
     Case("rendered-link", C, 2, "PC308", "rendered", {"repo/rendered": Link("@/outside")}),
     Case(
