@@ -108,15 +108,11 @@ def reset(root: Path, old: Files) -> None:
             (root / "rendered" / env / name).write_bytes(data)
 
 
-def each_environment_is_old_or_new(root: Path, old: Files, new: Files) -> dict[str, int]:
-    """Assert it, and count how many environments ended old and how many new."""
+def each_environment_is_old_or_new(root: Path, old: Files, new: Files) -> None:
     now = outputs(root)
     assert set(now) == set(ENVS), sorted(now)
-    counts = {"old": 0, "new": 0}
     for env in ENVS:
         assert now[env] in (old[env], new[env]), f"{env} is mixed: {sorted(now[env])}"
-        counts["old" if now[env] == old[env] else "new"] += 1
-    return counts
 
 
 def in_child(work: Callable[[], None], hook: Callable[[], None] | None = None) -> int:
@@ -176,20 +172,19 @@ def _write_window(root: Path, old: Files) -> tuple[float, float]:
 def test_kills_at_random_instants_leave_each_environment_old_or_new(
     states: tuple[Path, Files, Files],
 ) -> None:
+    """Where the kills land depends on the machine's speed (the step-by-step test below
+    covers every step of the writer deterministically); every outcome must be old or new."""
     root, old, new = states
     writing, total = _write_window(root, old)
     chance = random.Random(20261120)  # fixed: the same instants on every run
-    ended = {"old": 0, "new": 0}
     for kill in range(KILLS):
         reset(root, old)
-        # half anywhere in the compile, half in the write phase, where a kill can do harm
+        # half anywhere in the compile, half from the write phase on, where a kill can do harm
         start = 0.0 if kill % 2 else writing * 0.9
-        killed_after(in_child(compile_work(root)), chance.uniform(start, total * 1.1))
-        for side, count in each_environment_is_old_or_new(root, old, new).items():
-            ended[side] += count
+        killed_after(in_child(compile_work(root)), chance.uniform(start, total * 1.5))
+        each_environment_is_old_or_new(root, old, new)
     api.compile_project(api.CompileOptions(root=root))  # the next run
     assert outputs(root) == new and leftovers(root) == []
-    assert ended["old"] and ended["new"], ended  # the kills did land on both sides
 
 
 def _kill_at(step: int, no_exchange: bool) -> Callable[[], None]:
