@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import CompileError, Diagnostic, Severity, Span, error, raise_if_errors, warning
+from .load import repofiles
 from .load.loader import load_project
 from .load.project import Environment, Project
 from .output import lockfile, writer
@@ -67,12 +68,23 @@ def select_environments(project: Project, names: Iterable[str]) -> tuple[Environ
     return tuple(project.environments[n] for n in (wanted or project.environments))
 
 
-def read_committed(root: Path, relpath: str) -> str | None:
-    """A committed output's text as it is on disk (no newline translation), None if absent."""
+def read_committed(root: Path, relpath: str, code: str = "PC003") -> str | None:
+    """A committed output's text as it is on disk (no newline translation), None if absent.
+
+    Raises:
+        CompileError: `code` when it cannot be read (a folder, a FIFO, not UTF-8, larger than
+            MAX_DATA_BYTES, a symlink that leaves the repository).
+    """
     try:
-        return (root / relpath).read_bytes().decode("utf-8")
+        return repofiles.read_text(root / relpath, repofiles.MAX_DATA_BYTES, root)
     except FileNotFoundError:
         return None
+    except repofiles.FileProblem as exc:
+        message = f"lock file {exc}" if code == "PC110" else str(exc)
+        notes = ("hint: delete it and run clawpolicy compile --upgrade to re-resolve",)
+        raise CompileError(
+            (error(code, message, Span(relpath), *(notes if code == "PC110" else ())),)
+        ) from None
 
 
 def read_config(root: Path, env: str) -> object:
@@ -80,12 +92,18 @@ def read_config(root: Path, env: str) -> object:
     text = read_committed(root, config_path(env))
     try:
         return None if text is None else json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
 def read_lock(root: Path, env: str) -> lockfile.Lock:
-    text = read_committed(root, lock_path(env))
+    """`rendered/<env>/clawpolicy.lock.json` (the empty lock when there is none).
+
+    Raises:
+        CompileError: PC110 when it cannot be read (a folder, not UTF-8, too large, a symlink
+            that leaves the repository) or is not a valid lock.
+    """
+    text = read_committed(root, lock_path(env), "PC110")
     return lockfile.EMPTY if text is None else lockfile.parse(text, lock_path(env), env)
 
 
@@ -128,17 +146,27 @@ def _stale_outputs(project: Project, root: Path) -> list[Diagnostic]:
             "hint: delete it, or add policies/environments/<env>.yaml back",
         )
         for d in sorted(rendered.iterdir())
-        if d.is_dir() and d.name not in project.environments
+        if d.is_dir() and d.name not in project.environments and not d.name.startswith(".")
     ]
 
 
 def compile_project(options: CompileOptions) -> CompileResult:
     """Compile the policy repo at `options.root`; write outputs unless checking or in memory.
 
+    A writing compile holds the repository's write lock from before it reads the lock files
+    until its outputs are in place, so a concurrent compile or promote is refused (PC309).
+
     Raises:
         CompileError: every error of the first failing stage; nothing is written.
     """
     root = options.root.resolve()
+    if not options.write or options.check or not root.is_dir():
+        return _compile(options, root)
+    with writer.write_lock(root):
+        return _compile(options, root)
+
+
+def _compile(options: CompileOptions, root: Path) -> CompileResult:
     project = load_project(root)
     _check_upgrade_agents(project, options)
     found: list[Diagnostic] = list(project.warnings)
@@ -179,7 +207,8 @@ def compile_project(options: CompileOptions) -> CompileResult:
         found = [_as_error(d) for d in found]
     raise_if_errors(found)
     warnings = tuple(dedupe([d for d in found if d.severity is Severity.WARNING] + waiting))
-    report = writer.write(files, root, check=options.check) if options.write else None
+    writing = options.write and not options.check
+    report = writer.write(files, root, options.check, locked=writing) if options.write else None
     return CompileResult(project, resolutions, tuple(files), report, warnings, pending)
 
 
@@ -208,7 +237,7 @@ def _promoted_env(
     """A promoted environment as committed (its files are never written by compile), and
     what its next promotion would change."""
     config_text = read_committed(root, config_path(env.name))
-    lock_text = read_committed(root, lock_path(env.name))
+    lock_text = read_committed(root, lock_path(env.name), "PC110")
     lock, config = state.check_committed(env, config_text, lock_text)
     source = str(env.spec.promote_from)
     source_lock = sources.get(source) or read_lock(root, source)
