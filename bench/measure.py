@@ -116,18 +116,41 @@ def measure(
     for _ in range(runs):
         if before_each is not None:
             before_each()
-        run, stderr = run_once(command.argv, command.cwd, timeout, command.env)
+        run = _checked_run(command, timeout)
         if run.code is None:
             return Figure(timeout, run.peak_mb, run.cpu, len(done) + 1, timed_out=True)
-        if run.code not in command.ok_codes:
-            argv = " ".join(command.argv)
-            raise CommandFailed(f"{argv} exited {run.code} in {command.cwd}:\n{stderr}")
         done.append(run)
+    return _median(done)
+
+
+def measure_interleaved(
+    commands: Mapping[str, Command], rounds: int, timeout: float
+) -> dict[str, Figure]:
+    """Medians of quick commands run in turns (a, b, c, a, b, c, ...), so that a change in the
+    machine's load while they run shifts all of them alike: for figures compared with each
+    other, such as `--help` against a bare click app."""
+    done: dict[str, list[Run]] = {key: [] for key in commands}
+    for _ in range(rounds):
+        for key, command in commands.items():
+            done[key].append(_checked_run(command, timeout))
+    return {key: _median(runs) for key, runs in done.items()}
+
+
+def _checked_run(command: Command, timeout: float) -> Run:
+    run, stderr = run_once(command.argv, command.cwd, timeout, command.env)
+    if run.code is not None and run.code not in command.ok_codes:
+        argv = " ".join(command.argv)
+        raise CommandFailed(f"{argv} exited {run.code} in {command.cwd}:\n{stderr}")
+    return run
+
+
+def _median(done: Sequence[Run]) -> Figure:
     return Figure(
         statistics.median(r.seconds for r in done),
         statistics.median(r.peak_mb for r in done),
         statistics.median(r.cpu for r in done),
         len(done),
+        timed_out=any(r.code is None for r in done),
     )
 
 

@@ -78,7 +78,7 @@ def format_results(results: Results) -> str:
         "",
         f"**{results.label}.** `{results.command}` on commit `{results.commit}`. Whole "
         f"processes (`clawpolicy ...` as a subprocess), median of {results.runs} run(s) per "
-        "figure; peak memory is the process's peak RSS (`wait4`, as `/usr/bin/time`).",
+        "figure; peak memory is the process's peak RSS (as `/usr/bin/time` reports it).",
         "",
         "## Machine",
         "",
@@ -100,7 +100,7 @@ def format_results(results: Results) -> str:
         "",
         *_value_table(results.cells, lambda f: f"{f.peak_mb:.0f}"),
         "",
-        "## Start-up (medians of 5 or more runs)",
+        "## Start-up (medians of 20 or more runs, taken in turns)",
         "",
         *_startup_table(results.startup),
         "",

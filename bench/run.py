@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from measure import Command, Figure, load_average, machine, measure
+from measure import Command, Figure, load_average, machine, measure, measure_interleaved
 from orggen import DIFF_EDIT, REPO, Org, build, clawpolicy, reset_cold
 from report import Cell, Results, format_results, seconds
 
@@ -34,6 +34,7 @@ GIT_ENV = {
     "GIT_COMMITTER_NAME": "bench",
     "GIT_COMMITTER_EMAIL": "bench@example.com",
 }
+STARTUP_RUNS = 20  # start-up figures are tens of milliseconds: more runs, even with --quick
 CHANGES = (0, 1)  # what-if and diff exit 1 when they find something
 COMPLETION_ENV = {
     "_CLAWPOLICY_COMPLETE": "bash_complete",
@@ -67,14 +68,16 @@ def measure_cell(org: Org, work: Path, runs: int, timeout: float) -> Cell:
         shown = f"{seconds(figure):>10} {figure.cpu:8.2f} s CPU {figure.peak_mb:6.0f} MB"
         print(f"  {key:<10} {shown}", file=sys.stderr)
 
+    committed = work / "committed"
+    shutil.copytree(root / "rendered", committed)
     step("floor", floor)
     step("cold", [*cli, "compile"], before_each=reset_cold(root))
+    shutil.rmtree(root / "rendered")  # as built, also when the last cold run was stopped
+    shutil.copytree(committed, root / "rendered")
     step("noop", [*cli, "compile"])
     step("validate", [*cli, "validate"])
     step("explain", [*cli, "explain", org.explain_agent])
     step("what-if", [*cli, "what-if", "--without", "vendor:openai"], CHANGES)
-    committed = work / "committed"
-    shutil.copytree(root / "rendered", committed)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "generated org")
@@ -95,7 +98,7 @@ def measure_startup(runs: int, timeout: float) -> dict[str, Figure]:
         "completion": Command(cli, BENCH, env={**os.environ, **COMPLETION_ENV}),
         "bare": Command([*bare, "--help"], BENCH),
     }
-    return {key: measure(command, runs, timeout) for key, command in commands.items()}
+    return measure_interleaved(commands, runs, timeout)
 
 
 def commit_measured() -> str:
@@ -123,7 +126,7 @@ def main() -> None:
     info = machine()
     info["load average (1/5/15 min), start"] = load_average()
     print(f"machine: {info}", file=sys.stderr)
-    startup = measure_startup(max(runs, 5), args.timeout)
+    startup = measure_startup(max(runs, STARTUP_RUNS), args.timeout)
     cells = []
     for agent_count in agents:
         for offer_count in offers:
@@ -133,7 +136,8 @@ def main() -> None:
                 org = build(work / "org", agent_count, offer_count)
                 cells.append(measure_cell(org, work, runs, args.timeout))
     info["load average (1/5/15 min), end"] = load_average()
-    command = shlex.join(["python", "bench/run.py", *sys.argv[1:]])
+    shown = [arg for arg in sys.argv[1:] if arg not in (args.label, "--label")]
+    command = shlex.join(["python", "bench/run.py", *shown])
     results = Results(args.label, command, commit_measured(), runs, info, cells, startup)
     text = format_results(results)
     args.output.write_text(text, encoding="utf-8")
