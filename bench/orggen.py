@@ -106,7 +106,7 @@ def write_policies(root: Path, agents: int, seed: int = 9) -> Org:
     sizes = _team_sizes(agents, rng)
     names = [f"{AREAS[i % len(AREAS)]}-{i // len(AREAS) + 1:02d}" for i in range(len(sizes))]
     spend = 0.0
-    explain_agent = ""
+    explain_agent = first_agent = ""
     for team, size in zip(names, sizes, strict=True):
         lines = [
             "version: 1",
@@ -120,6 +120,7 @@ def write_policies(root: Path, agents: int, seed: int = 9) -> Org:
             body, cost = _agent(rng, tiers)
             lines += [f"  {agent_id}:", *body]
             spend += cost
+            first_agent = first_agent or agent_id
             typical = body[0] == "    tier: standard" and cost and "max_price" in body[1]
             if not explain_agent and team == names[len(names) // 2] and typical:
                 explain_agent = agent_id
@@ -128,7 +129,7 @@ def write_policies(root: Path, agents: int, seed: int = 9) -> Org:
     for env in (*RESOLVED, PROMOTED):
         text = _environment(env, '["*"]' if env != "lab" else lab_teams, math.ceil(spend * 1.1))
         (policies / "environments" / f"{env}.yaml").write_text(text, encoding="utf-8")
-    return Org(root, agents, 0, len(names), explain_agent)
+    return Org(root, agents, 0, len(names), explain_agent or first_agent)
 
 
 def _team_sizes(agents: int, rng: random.Random) -> list[int]:
