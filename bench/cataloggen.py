@@ -1,13 +1,14 @@
 """Benchmark input: a catalog of K offers in OpenRouter's native format (GET /api/v1/models).
 
     python bench/cataloggen.py 3000 > models.json      # then: clawpolicy catalog import ...
+    python bench/cataloggen.py --refresh ../shared/catalogs   # rewrite bench/data/ (below)
 
-The entries are the real ones of `../shared/catalogs/openrouter-models-*.json` (the June
-snapshot, plus the May models June dropped) and, past those ~380, variations of them, so the
+The entries are the 382 real chat models of OpenRouter's 2026-06-16 response (plus the models
+of 2026-05-15 that June dropped), kept in `bench/data/openrouter-models.json` with the fields
+the importer reads (no descriptions), and, past those, variations of them, so the
 distributions are the real ones: prices (free, cents, frontier; a few variable-priced routers),
 contexts, capabilities (`supported_parameters`), input modalities, vendors, release dates (the
-`canonical_slug` date suffix the importer reads), expiry dates and description sizes. A
-variation of a real model:
+`canonical_slug` date suffix the importer reads) and expiry dates. A variation of a real model:
 
 * gets a new id (`vendor/model-rN`, `:free` kept last) and, for one in four, a new vendor (one
   of about K/30 extra labs, so vendors grow with the catalog as they do across providers);
@@ -33,8 +34,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "catalogs"
+DATA = Path(__file__).resolve().parent / "data" / "openrouter-models.json"
+# the full responses DATA is cut from (--refresh), newest first, and what is kept of them
 SOURCES = ("openrouter-models-2026-06-16.json", "openrouter-models-2026-05-15.json")
+KEPT_PARAMETERS = ("max_tokens", "reasoning", "structured_outputs", "tools")
 CATALOG_DATE = date(2026, 6, 16)  # the newest source's date: the snapshot's own date
 COMMON_CONTEXTS = (32_768, 65_536, 131_072, 200_000, 262_144, 400_000, 1_000_000, 2_000_000)
 FLAGS = ("tools", "structured_outputs", "reasoning")
@@ -43,16 +46,34 @@ MILLION = Decimal(1_000_000)
 
 
 def templates() -> list[dict[str, Any]]:
-    """The real chat entries, each id once (the newest snapshot wins)."""
+    """The real chat entries, sorted by id."""
+    return list(json.loads(DATA.read_text(encoding="utf-8"))["data"])
+
+
+def refresh(folder: Path) -> None:
+    """Rewrite DATA from the full OpenRouter responses in `folder` (each id once, newest first;
+    chat entries only; the fields the importer reads, one entry a line)."""
     seen: dict[str, dict[str, Any]] = {}
     for name in SOURCES:
-        path = SHARED / name
-        if not path.is_file():
-            raise SystemExit(f"bench: {path} is missing (../shared must sit beside the repo)")
-        for entry in json.loads(path.read_text(encoding="utf-8"))["data"]:
+        for entry in json.loads((folder / name).read_text(encoding="utf-8"))["data"]:
             if "text" in entry["architecture"]["output_modalities"]:
                 seen.setdefault(entry["id"], entry)
-    return [seen[key] for key in sorted(seen)]
+    lines = [json.dumps(_kept(seen[key]), separators=(",", ":")) for key in sorted(seen)]
+    DATA.parent.mkdir(exist_ok=True)
+    DATA.write_text('{"data": [\n' + ",\n".join(lines) + "\n]}\n", encoding="utf-8")
+
+
+def _kept(entry: dict[str, Any]) -> dict[str, Any]:
+    architecture, top = entry["architecture"], entry["top_provider"]
+    return {
+        **{key: entry[key] for key in ("id", "canonical_slug", "name", "created")},
+        "context_length": entry["context_length"],
+        "architecture": {k: architecture[k] for k in ("input_modalities", "output_modalities")},
+        "pricing": {k: v for k, v in entry["pricing"].items() if k in PRICE_KEYS},
+        "top_provider": {k: top.get(k) for k in ("context_length", "max_completion_tokens")},
+        "supported_parameters": [p for p in entry["supported_parameters"] if p in KEPT_PARAMETERS],
+        "expiration_date": entry["expiration_date"],
+    }
 
 
 def generate_catalog(offers: int, seed: int = 9) -> dict[str, Any]:
@@ -132,10 +153,16 @@ def _scale_prices(pricing: dict[str, Any], factor: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("offers", type=int, help="how many entries (all of them chat offers)")
+    parser.add_argument("offers", type=int, nargs="?", help="how many entries (all chat offers)")
     parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--refresh", type=Path, metavar="DIR", help="rewrite bench/data/ from DIR")
     args = parser.parse_args()
-    json.dump(generate_catalog(args.offers, args.seed), sys.stdout)
+    if args.refresh:
+        refresh(args.refresh)
+    elif args.offers is None:
+        parser.error("give OFFERS or --refresh DIR")
+    else:
+        json.dump(generate_catalog(args.offers, args.seed), sys.stdout)
 
 
 if __name__ == "__main__":

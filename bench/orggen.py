@@ -15,8 +15,9 @@ is what a team has committed. The shape (seeded: same sizes and seed, same bytes
   ceilings guarantee; fallbacks left to the tier for half, else 0-3; a few extra `requires`,
   `min_context`, `avoid`, `prefer`, `sort`, `diversity` and `thinking`. Nearly every agent is
   a distinct constraint set, as in real orgs;
-* five environments with tier overrides: dev, qa, staging, lab (every third team) resolve
-  against the catalog; prod has `promote_from: staging`, as the example repo's does.
+* five environments with tier overrides and a utility tier: dev, qa, staging, lab (every third
+  team) resolve against the catalog; prod has `promote_from: staging`, as the example repo's
+  does; dev leaves 1 % of the agents out (`enabled: false`), qa gives 1 % one fallback.
 """
 
 import argparse
@@ -71,9 +72,10 @@ providers:
 teams: {teams}
 default_tier: standard
 image_tier: vision
+utility_tier: fast
 tiers:
 {overrides}
-{tail}"""
+{agents}{tail}"""
 OVERRIDES = {
     "dev": ("fast: {max_price: {output: 3.0}}", "standard: {fallbacks: 1}"),
     "qa": ("standard: {max_price: {input: 2.5, output: 12.0}}", "vision: {fallbacks: 2}"),
@@ -81,6 +83,8 @@ OVERRIDES = {
     "prod": ("reasoning: {fallbacks: 2}", "fast: {max_price: {output: 4.5}}"),
     "lab": ("standard: {sort: price}", "long-context: {fallbacks: 2}"),
 }
+# Per-environment agent overrides: (environment, share of its agents, the override)
+AGENT_OVERRIDES = (("dev", 0.01, "{enabled: false}"), ("qa", 0.01, "{fallbacks: 1}"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +111,7 @@ def write_policies(root: Path, agents: int, seed: int = 9) -> Org:
     names = [f"{AREAS[i % len(AREAS)]}-{i // len(AREAS) + 1:02d}" for i in range(len(sizes))]
     spend = 0.0
     explain_agent = first_agent = ""
+    agent_ids: list[str] = []
     for team, size in zip(names, sizes, strict=True):
         lines = [
             "version: 1",
@@ -120,14 +125,20 @@ def write_policies(root: Path, agents: int, seed: int = 9) -> Org:
             body, cost = _agent(rng, tiers)
             lines += [f"  {agent_id}:", *body]
             spend += cost
+            agent_ids.append(agent_id)
             first_agent = first_agent or agent_id
             typical = body[0] == "    tier: standard" and cost and "max_price" in body[1]
             if not explain_agent and team == names[len(names) // 2] and typical:
                 explain_agent = agent_id
         (policies / "teams" / f"{team}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     lab_teams = "[" + ", ".join(names[::3]) + "]"
-    for env in (*RESOLVED, PROMOTED):
-        text = _environment(env, '["*"]' if env != "lab" else lab_teams, math.ceil(spend * 1.1))
+    overrides = dict.fromkeys((*RESOLVED, PROMOTED), "")
+    for env, share, override in AGENT_OVERRIDES:
+        chosen = sorted(rng.sample(agent_ids, max(1, round(len(agent_ids) * share))))
+        overrides[env] = "agents:\n" + "".join(f"  {a}: {override}\n" for a in chosen)
+    for env, agents_text in overrides.items():
+        teams = '["*"]' if env != "lab" else lab_teams
+        text = _environment(env, teams, agents_text, math.ceil(spend * 1.1))
         (policies / "environments" / f"{env}.yaml").write_text(text, encoding="utf-8")
     return Org(root, agents, 0, len(names), explain_agent or first_agent)
 
@@ -169,7 +180,7 @@ def _extras(rng: random.Random) -> list[str]:
     ]
 
 
-def _environment(name: str, teams: str, budget: int) -> str:
+def _environment(name: str, teams: str, agents: str, budget: int) -> str:
     promoted = name == PROMOTED
     return ENVIRONMENT.format(
         name=name,
@@ -177,6 +188,7 @@ def _environment(name: str, teams: str, budget: int) -> str:
         catalogs="" if promoted else f"catalogs: [catalogs/{CATALOG}]\n",
         teams=teams,
         overrides="\n".join(f"  {line}" for line in OVERRIDES[name]),
+        agents=agents,
         tail="promote_from: staging\n" if promoted else f"budget: {budget}\n",
     )
 
