@@ -1,11 +1,13 @@
-"""Benchmark: `diff --against HEAD` on a generated repo with many agents after a tier change that
-moves a fifth of them, and the three report formats.
+"""Benchmark: `diff --against HEAD` in-process on a generated org after a tier change that moves
+many agents, and the three report formats.
 
-    python bench/bench_diff.py                 # 10,000 agents, 3 environments
-    python bench/bench_diff.py --agents 2000
+    python bench/bench_diff.py                 # 10,000 agents x 300 offers
+    python bench/bench_diff.py --agents 2000 --offers 3000
 
-Uses bench_compile's generator; commits the compiled repo in a temporary git repo, tightens the
-`fast` tier (avoid google/*), then times each step. Prints figures; asserts nothing.
+The org is bench/orggen.py's, built with the real commands and committed in a temporary git
+repository; the fast tier then stops using Google (`orggen.DIFF_EDIT`) and each step is timed
+(`python bench/run.py` times the whole `clawpolicy diff` process). Prints figures; asserts
+nothing.
 """
 
 import argparse
@@ -14,9 +16,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench_compile import generate, timed
+from bench_compile import timed
+from orggen import DIFF_EDIT, build
 
-from compiler.gitops import api, differ
+from compiler.gitops import api, diffmarkdown, diffreport
 
 GIT_ENV = {
     **os.environ,
@@ -34,26 +37,23 @@ def git(root: Path, *args: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=10_000)
-    parser.add_argument("--teams", type=int, default=50)
+    parser.add_argument("--offers", type=int, default=300)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
-        root = Path(temp)
-        generate(root, args.agents, args.teams)
-        print(f"{args.agents:,} agents in {args.teams} teams, environments: dev, staging, prod")
-        timed("compile (write)", api.compile_project, api.CompileOptions(root=root))
+        root = Path(temp) / "org"
+        org = build(root, args.agents, args.offers)
+        print(f"{args.agents:,} agents in {org.teams} teams x {args.offers:,} offers")
         git(root, "init", "-q", "-b", "main")
         git(root, "add", "-A")
         git(root, "commit", "-q", "-m", "base")
         tiers = root / "policies" / "tiers.yaml"
-        text = tiers.read_text(encoding="utf-8")
-        fast_avoid = 'avoid: ["*:free", "*preview*"]'  # the fast tier's: its primaries go
-        tiers.write_text(text.replace(fast_avoid, 'avoid: ["*:free", "*preview*", "google/*"]', 1))
+        tiers.write_text(tiers.read_text(encoding="utf-8").replace(*DIFF_EDIT, 1))
         options = api.DiffOptions(root=root, against="HEAD")
         report = timed("diff_project", api.diff_project, options)
         for name, formatter in (
-            ("format_text", differ.format_text),
-            ("format_markdown", differ.format_markdown),
-            ("format_json", differ.format_json),
+            ("format_text", diffreport.format_text),
+            ("format_markdown", diffmarkdown.format_markdown),
+            ("format_json", diffreport.format_json),
         ):
             output = timed(name, formatter, report)
             print(f"  {'':<28} {len(output):,} characters")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .diagnostics import CompileError, Diagnostic, Severity, Span, error, warning
+from .load import repofiles
 from .load.loader import load_project
 from .load.project import Environment, Project
 from .output import incremental, lockfile, writer
@@ -92,12 +93,23 @@ def select_environments(project: Project, names: Iterable[str]) -> tuple[Environ
     return tuple(project.environments[n] for n in (wanted or project.environments))
 
 
-def read_committed(root: Path, relpath: str) -> str | None:
-    """A committed output's text as it is on disk (no newline translation), None if absent."""
+def read_committed(root: Path, relpath: str, code: str = "PC003") -> str | None:
+    """A committed output's text as it is on disk (no newline translation), None if absent.
+
+    Raises:
+        CompileError: `code` when it cannot be read (a folder, a FIFO, not UTF-8, larger than
+            MAX_DATA_BYTES, a symlink that leaves the repository).
+    """
     try:
-        return (root / relpath).read_bytes().decode("utf-8")
+        return repofiles.read_text(root / relpath, repofiles.MAX_DATA_BYTES, root)
     except FileNotFoundError:
         return None
+    except repofiles.FileProblem as exc:
+        message = f"lock file {exc}" if code == "PC110" else str(exc)
+        notes = ("hint: delete it and run clawpolicy compile --upgrade to re-resolve",)
+        raise CompileError(
+            (error(code, message, Span(relpath), *(notes if code == "PC110" else ())),)
+        ) from None
 
 
 def read_config(root: Path, env: str) -> object:
@@ -105,12 +117,18 @@ def read_config(root: Path, env: str) -> object:
     text = read_committed(root, config_path(env))
     try:
         return None if text is None else json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
 def read_lock(root: Path, env: str) -> lockfile.Lock:
-    text = read_committed(root, lock_path(env))
+    """`rendered/<env>/clawpolicy.lock.json` (the empty lock when there is none).
+
+    Raises:
+        CompileError: PC110 when it cannot be read (a folder, not UTF-8, too large, a symlink
+            that leaves the repository) or is not a valid lock.
+    """
+    text = read_committed(root, lock_path(env), "PC110")
     return lockfile.EMPTY if text is None else lockfile.parse(text, lock_path(env), env)
 
 
@@ -153,7 +171,7 @@ def _stale_outputs(project: Project, root: Path) -> list[Diagnostic]:
             "hint: delete it, or add policies/environments/<env>.yaml back",
         )
         for d in sorted(rendered.iterdir())
-        if d.is_dir() and d.name not in project.environments
+        if d.is_dir() and d.name not in project.environments and not d.name.startswith(".")
     ]
 
 
@@ -174,31 +192,44 @@ def compile_project(options: CompileOptions) -> CompileResult:
     """Compile the policy repo at `options.root`; write outputs unless checking or in memory.
     With `options.incremental`, keep a record of it (`replay` reads it back).
 
+    A writing compile holds the repository's write lock from before it reads the lock files
+    until its outputs are in place, so a concurrent compile or promote is refused (PC309).
+
     Raises:
         CompileError: every error of the first failing stage; nothing is written.
     """
+    root = options.root.resolve()
     with _fewer_collections():
-        root = options.root.resolve()
-        record = options.incremental and not options.upgrade
-        before = incremental.fingerprint(root) if record else None
-        result, found, waiting = _compile(options, root)
-        kept = Record(
-            tuple(found),
-            tuple(waiting),
-            result.summary,
-            {f.relpath: incremental.digest(f.text.encode("utf-8")) for f in result.files},
-            _outside_scanned(result.project),
-        )
-        try:
-            warnings = incremental.finish(found, waiting, options.mode)
-        except CompileError:
-            if before is not None and not any(d.severity is Severity.ERROR for d in found):
-                incremental.store(root, replace(options.mode, check=True), kept, before)
-            raise
-        report = writer.write(result.files, root, check=options.check) if options.write else None
-        if before is not None:
-            incremental.store(root, options.mode, kept, before)
-        return replace(result, report=report, warnings=warnings)
+        if not options.write or options.check or not root.is_dir():
+            return _compile_and_record(options, root)
+        with writer.write_lock(root):
+            return _compile_and_record(options, root)
+
+
+def _compile_and_record(options: CompileOptions, root: Path) -> CompileResult:
+    record = options.incremental and not options.upgrade
+    before = incremental.fingerprint(root) if record else None
+    result, found, waiting = _compile(options, root)
+    kept = Record(
+        tuple(found),
+        tuple(waiting),
+        result.summary,
+        {f.relpath: incremental.digest(f.text.encode("utf-8")) for f in result.files},
+        _outside_scanned(result.project),
+    )
+    try:
+        warnings = incremental.finish(found, waiting, options.mode)
+    except CompileError:
+        if before is not None and not any(d.severity is Severity.ERROR for d in found):
+            incremental.store(root, replace(options.mode, check=True), kept, before)
+        raise
+    report = None
+    if options.write:
+        writing = not options.check
+        report = writer.write(result.files, root, options.check, locked=writing)
+    if before is not None:
+        incremental.store(root, options.mode, kept, before)
+    return replace(result, report=report, warnings=warnings)
 
 
 def _outside_scanned(project: Project) -> tuple[str, ...]:
@@ -288,7 +319,7 @@ def _promoted_env(
     """A promoted environment as committed (its files are never written by compile), and
     what its next promotion would change."""
     config_text = read_committed(root, config_path(env.name))
-    lock_text = read_committed(root, lock_path(env.name))
+    lock_text = read_committed(root, lock_path(env.name), "PC110")
     lock, config = state.check_committed(env, config_text, lock_text)
     source = str(env.spec.promote_from)
     source_lock = sources.get(source) or read_lock(root, source)

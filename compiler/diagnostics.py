@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
+from .redaction import printable
+
 # PC207 says what a compile did with locked choices; a compile that writes nothing, what it would
 REPLACED = "no longer fit and were replaced"
 WOULD_BE_REPLACED = "no longer fit and would be replaced"
@@ -104,8 +106,10 @@ CODES: dict[str, Code] = {
     "PC003": Code(
         "file cannot be read",
         "A policy file, template or directory could not be read (permissions, not UTF-8, not "
-        "a regular file).",
-        "Check the file named: it must be a readable UTF-8 file inside the repository.",
+        "a regular file such as a FIFO or a device, larger than its limit, or a symlink that "
+        "leads outside the repository: never followed).",
+        "Check the file named: it must be a readable UTF-8 file inside the repository, within "
+        "the limits README 'Guarantees' lists.",
     ),
     "PC101": Code(
         "unknown key",
@@ -387,6 +391,22 @@ CODES: dict[str, Code] = {
         "environment changes only through promotion.",
         "Restore the files (`git checkout rendered/<env>`), or run `clawpolicy promote` again.",
     ),
+    "PC308": Code(
+        "output cannot be written",
+        "Writing `rendered/` (or a `catalog import`/`fetch` output) failed: a read-only "
+        "folder, a full disk, a file-size limit, a `rendered/` or `rendered/<env>` that is a "
+        "symlink (never written through), or an output file that leads outside the "
+        "repository. Every environment is staged completely and swapped in at once, so "
+        "nothing was changed.",
+        "Free space or make the folder writable, replace the symlink by a real folder, then "
+        "run again.",
+    ),
+    "PC309": Code(
+        "another clawpolicy run is writing",
+        "Another `compile` or `promote` holds the repository's write lock (an advisory "
+        "`flock` on the repository folder); two writers never interleave.",
+        "Wait for the other run to finish, then run again.",
+    ),
     "PC401": Code(
         "unknown git ref",
         "`diff --against` names a ref git does not know; in CI usually a shallow clone that "
@@ -487,6 +507,34 @@ def format_code_reference(codes: Mapping[str, Code] = CODES) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Caps on what one run prints, so no input can flood a terminal or a CI log: each message and
+# note is clipped, a diagnostic keeps its first notes, and the whole text stops at a size.
+MAX_MESSAGE_CHARS = 2000
+MAX_NOTE_CHARS = 1000
+MAX_NOTES = 30
+MAX_OUTPUT_CHARS = 256 * 1024
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 30]}... ({len(text)} characters)"
+
+
+def bounded(diag: Diagnostic) -> Diagnostic:
+    """The diagnostic with its message and notes clipped to the caps above.
+
+    Example:
+        >>> d = bounded(error("PC101", "x" * 5000, None, *["note"] * 40))
+        >>> len(d.message) < 2000, len(d.notes), d.notes[-1]
+        (True, 31, '... and 10 more notes')
+    """
+    notes = [printable(_clip(note, MAX_NOTE_CHARS)) for note in diag.notes[:MAX_NOTES]]
+    if len(diag.notes) > MAX_NOTES:
+        notes.append(f"... and {len(diag.notes) - MAX_NOTES} more notes")
+    message = printable(_clip(diag.message, MAX_MESSAGE_CHARS))
+    span = diag.span and Span(printable(diag.span.path), diag.span.line, diag.span.column)
+    return Diagnostic(diag.code, diag.severity, message, span, tuple(notes))
+
+
 def format_text_one(diag: Diagnostic, color: bool = False) -> str:
     """Render one diagnostic as `path:line:col: severity[CODE]: message` plus note lines.
 
@@ -497,6 +545,7 @@ def format_text_one(diag: Diagnostic, color: bool = False) -> str:
         policies/a.yaml:3:5: error[PC101]: unknown key 'tierr'
           hint: did you mean 'tier'?
     """
+    diag = bounded(diag)
     head = f"{diag.severity.value}[{diag.code}]"
     if color:
         tint = "\x1b[31;1m" if diag.severity is Severity.ERROR else "\x1b[33;1m"
@@ -511,7 +560,16 @@ def format_text(
     diagnostics: Iterable[Diagnostic], max_errors: int = 20, color: bool = False
 ) -> str:
     items = list(diagnostics)
-    shown = [format_text_one(d, color) for d in items[:max_errors]]
+    shown: list[str] = []
+    size = 0
+    for index, diag in enumerate(items[:max_errors]):
+        text = format_text_one(diag, color)
+        size += len(text) + 1
+        if size > MAX_OUTPUT_CHARS:
+            shown.append(f"... output cut at {MAX_OUTPUT_CHARS // 1024} KiB")
+            shown.append(f"... and {len(items) - index} more")
+            return "\n".join(shown)
+        shown.append(text)
     if len(items) > max_errors:
         shown.append(f"... and {len(items) - max_errors} more")
     return "\n".join(shown)
@@ -524,7 +582,9 @@ def _github_escape(text: str, is_property: bool = False) -> str:
     return text
 
 
-def format_github(diagnostics: Iterable[Diagnostic], prefix: str = "") -> str:
+def format_github(
+    diagnostics: Iterable[Diagnostic], prefix: str = "", max_errors: int = 1000
+) -> str:
     """GitHub Actions workflow commands, one annotation per diagnostic; `prefix` turns
     policy-repo paths into repository paths (a policy repo may live in a subfolder).
 
@@ -533,7 +593,8 @@ def format_github(diagnostics: Iterable[Diagnostic], prefix: str = "") -> str:
         ::warning file=ops/p.yaml,line=2,col=3,title=PC203::short chain
     """
     lines = []
-    for diag in diagnostics:
+    items = list(diagnostics)
+    for diag in map(bounded, items[:max_errors]):
         props = []
         if diag.span:
             props.append(f"file={_github_escape(prefix + diag.span.path, True)}")
@@ -542,10 +603,13 @@ def format_github(diagnostics: Iterable[Diagnostic], prefix: str = "") -> str:
         props.append(f"title={diag.code}")
         body = "\n".join((diag.message, *diag.notes))
         lines.append(f"::{diag.severity.value} {','.join(props)}::{_github_escape(body)}")
+    if len(items) > max_errors:
+        lines.append(f"::notice title=clawpolicy::... and {len(items) - max_errors} more")
     return "\n".join(lines)
 
 
 def to_json(diag: Diagnostic) -> dict[str, object]:
+    diag = bounded(diag)
     span = diag.span
     return {
         "code": diag.code,

@@ -2,7 +2,6 @@
 real OpenClaw validator, and every chain in it satisfies its merged constraints."""
 
 import json
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -33,26 +32,13 @@ def test_every_environment_is_rendered() -> None:
     assert all((REPO / "rendered" / env / "clawpolicy.lock.json").is_file() for env in ENVS)
 
 
-def test_example_warns_only_about_models_that_retire_soon(cli: Callable[..., Any]) -> None:
-    """The example catalogs retire openai/gpt-5-mini (2026-12-11) and google/gemini-2.5-flash
-    (2026-12-01) within 30 days of their date: dev and staging choose them and say so on every
-    run (PC211, an error with --strict), prod runs them (PC210); nothing else warns."""
-    result = cli("validate", "--root", str(REPO))
+def test_example_compiles_without_warnings(cli: Callable[..., Any]) -> None:
+    """The example moved off the models its catalogs retire within 30 days (avoid globs in
+    tiers.yaml, support-triage's pin) and promoted that to prod: nothing warns, not even with
+    --strict."""
+    result = cli("validate", "--strict", "--root", str(REPO))
     assert result.exit_code == 0, result.stderr
-    found = re.findall(r"warning\[(PC\d+)\]: environment '(\w+)' \w+ ([^\s,]+)", result.stderr)
-    assert len(found) == result.stderr.count("warning["), result.stderr
-    assert {(code, env) for code, env, _ in found} == {
-        ("PC211", "dev"),
-        ("PC211", "staging"),
-        ("PC210", "prod"),
-    }
-    assert {ref.partition("/")[2] for _, _, ref in found} == {
-        "openai/gpt-5-mini",
-        "google/gemini-2.5-flash",
-    }
-    strict = cli("validate", "--strict", "--root", str(REPO))
-    assert strict.exit_code == 2
-    assert set(re.findall(r"error\[(PC\d+)\]", strict.stderr)) == {"PC211"}
+    assert "warning[" not in result.stderr
 
 
 def test_rendered_is_up_to_date(cli: Callable[..., Any]) -> None:

@@ -1,8 +1,10 @@
 """Catalog fetch against a real HTTP server on 127.0.0.1: pages, retries, errors, the CLI."""
 
+import gzip
 import json
 import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from datetime import date
@@ -54,8 +56,10 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    date_header = SERVER_DATE
+
     def date_time_string(self, timestamp: float | None = None) -> str:
-        return SERVER_DATE
+        return self.date_header
 
     def do_GET(self) -> None:
         parts = urllib.parse.urlsplit(self.path)
@@ -71,6 +75,22 @@ class Handler(BaseHTTPRequestHandler):
             "/missing": lambda: self._fail(404),
             "/garbage": lambda: self._send(200, b"<html>oops</html>"),
             "/loop": lambda: self._json({"data": [], "links": {"next": "/loop"}}),
+            "/cut-once": lambda: self._cut() if count == 1 else self._json(self._small()),
+            "/cut": self._cut,
+            "/gzip": lambda: self._gzip(json.dumps(self._small()).encode()),
+            "/gzip-bomb": lambda: self._gzip(b'{"data": [' + b" " * 5_000_000 + b"]}"),
+            "/gzip-cut": lambda: self._send(
+                200,
+                gzip.compress(json.dumps(self._small()).encode())[:-20],
+                {"Content-Encoding": "gzip"},
+            ),
+            "/brotli": lambda: self._send(200, b"x", {"Content-Encoding": "br"}),
+            "/huge": lambda: self._json({"data": ["x" * 1000] * 2000}),
+            "/trickle": self._trickle,
+            "/bad-date": self._bad_date,
+            "/to-ftp": lambda: self._send(302, b"", {"Location": "ftp://127.0.0.1/x"}),
+            "/big-int": lambda: self._send(200, b'{"data": [' + b"9" * 5000 + b"]}"),
+            "/deep": lambda: self._send(200, b"[" * 100_000 + b"]" * 100_000),
         }
         routes.get(parts.path, lambda: self._fail(404))()
 
@@ -85,6 +105,35 @@ class Handler(BaseHTTPRequestHandler):
             link = f"/api/v1/models?offset={following}&limit={PAGE}"
         total = len(self.server.models)
         self._json({"data": rows, "total_count": total, "links": {"next": link}})
+
+    def _cut(self) -> None:
+        """Announce more bytes than are sent, then close: a body cut short."""
+        body = json.dumps(self._small()).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body) + 100))
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    def _gzip(self, body: bytes) -> None:
+        self._send(200, gzip.compress(body), {"Content-Encoding": "gzip"})
+
+    def _trickle(self) -> None:
+        """One byte every 0.2 s for up to 20 s: each read is quick, the whole never ends."""
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        for _ in range(100):
+            try:
+                self.wfile.write(b" ")
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.2)
+
+    def _bad_date(self) -> None:
+        self.date_header = "Tue, 45 Jun 2026 23:30:00 GMT"
+        self._json(self._small())
 
     def _small(self) -> dict[str, Any]:
         return {"data": self.server.models[:3]}
@@ -225,3 +274,77 @@ def test_cli_fetch_error_writes_nothing(server: CatalogServer, tmp_path: Path) -
     assert result.exit_code == 2
     assert "error[PC502]: HTTP 404" in result.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("route", "waits"),
+    [
+        pytest.param("/cut-once", [1.0], id="cut-short-then-whole"),
+        pytest.param("/gzip", [], id="gzip"),
+    ],
+)
+def test_cut_short_answers_are_retried_and_gzip_is_accepted(
+    server: CatalogServer, route: str, waits: list[float]
+) -> None:
+    sleeps = Sleeps()
+    fetched = fetch_catalog(server.base + route, OPTIONS, sleeps)
+    assert fetched.document == {"data": server.models[:3]}
+    assert sleeps == waits
+
+
+@pytest.mark.parametrize(
+    ("route", "options", "needle"),
+    [
+        pytest.param("/cut", OPTIONS, "the answer was cut short", id="always-cut-short"),
+        pytest.param("/gzip-cut", OPTIONS, "the answer was cut short", id="gzip-cut-short"),
+        pytest.param("/brotli", OPTIONS, "an encoding never asked for: br", id="unasked-encoding"),
+        pytest.param(
+            "/gzip-bomb", FetchOptions(max_bytes=1024 * 1024), "larger than 1 MiB", id="gzip-bomb"
+        ),
+        pytest.param("/huge", FetchOptions(max_bytes=1024 * 1024), "larger than 1 MiB", id="huge"),
+        pytest.param(
+            "/trickle",
+            FetchOptions(timeout=5.0, deadline=1.0),
+            "gave up after 1 s (the overall deadline)",
+            id="trickle",
+        ),
+        pytest.param("/to-ftp", OPTIONS, "redirect to a non-http URL", id="redirect-to-ftp"),
+        pytest.param("/big-int", OPTIONS, "not JSON", id="5000-digit-integer"),
+        pytest.param("/deep", OPTIONS, "nested too deeply", id="deep-json"),
+    ],
+)
+def test_hostile_answers_are_pc502(
+    server: CatalogServer, route: str, options: FetchOptions, needle: str
+) -> None:
+    with pytest.raises(CompileError) as caught:
+        fetch_catalog(server.base + route, options, Sleeps())
+    (diag,) = caught.value.diagnostics
+    assert diag.code == "PC502" and needle in diag.message, diag.message
+
+
+def test_the_deadline_also_bounds_the_waits_between_retries(server: CatalogServer) -> None:
+    with pytest.raises(CompileError) as caught:
+        fetch_catalog(server.base + "/down", FetchOptions(backoff=100.0, deadline=50.0), Sleeps())
+    assert "the next retry would pass the overall deadline of 50 s" in str(caught.value)
+
+
+def test_a_malformed_date_header_counts_as_absent(server: CatalogServer) -> None:
+    fetched = fetch_catalog(server.base + "/bad-date", OPTIONS, Sleeps())
+    assert fetched.server_date is None and fetched.document == {"data": server.models[:3]}
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1", "http://127.0.0.1:99999/x", "http://exa mple.com/\nx", "file:///etc/passwd"],
+)
+def test_malformed_urls_are_pc502(url: str) -> None:
+    with pytest.raises(CompileError) as caught:
+        fetch_catalog(url, OPTIONS, Sleeps())
+    assert caught.value.diagnostics[0].code == "PC502"
+
+
+def test_a_token_in_the_url_path_is_never_printed(server: CatalogServer) -> None:
+    token = "AbCdEf0123456789GhIjKlMn"
+    with pytest.raises(CompileError) as caught:
+        fetch_catalog(f"{server.base}/v1/{token}/missing", OPTIONS, Sleeps())
+    assert token not in str(caught.value) and "/v1/***/missing" in str(caught.value)

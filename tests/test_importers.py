@@ -419,8 +419,40 @@ def test_wrong_types_name_file_and_entry() -> None:
         pytest.param(
             "openrouter",
             {"data": [{"id": "a/b", "pricing": {"prompt": "-2"}}]},
-            "must be a price >= 0",
+            "'pricing.prompt' must not be negative",
             id="openrouter-negative-price",
+        ),
+        *(
+            pytest.param(fmt, document, needle, id=f"{fmt}-{label}")
+            for fmt, place in (
+                (
+                    "infron",
+                    lambda v: {
+                        "data": [{"id": "a/b", "category_type": "LLM", "min_prompt_price": v}]
+                    },
+                ),
+                (
+                    "litellm",
+                    lambda v: {
+                        "m": {"mode": "chat", "litellm_provider": "x", "input_cost_per_token": v}
+                    },
+                ),
+                ("modelsdev", lambda v: {"x": {"models": {"m": {"cost": {"input": v}}}}}),
+            )
+            for label, document, needle in (
+                ("infinite", place(float("inf")), "must be a finite number"),
+                ("nan", place(float("nan")), "must be a finite number"),
+                ("huge", place(1e30), "is more than 100000 USD per 1M tokens"),
+            )
+        ),
+        *(
+            pytest.param("openrouter", {"data": [{"id": "a/b", "pricing": {"prompt": v}}]}, n, id=i)
+            for v, n, i in (
+                ("Infinity", "must be a finite number", "openrouter-infinity-text"),
+                ("1e400", "is more than 100000", "openrouter-1e400-text"),
+                ("0." + "1" * 5000, "more than 20 significant digits", "openrouter-5000-digits"),
+                ("9" * 5000, "more than 20 significant digits", "openrouter-5000-digit-int"),
+            )
         ),
         pytest.param(
             "openrouter",

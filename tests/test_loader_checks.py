@@ -96,3 +96,14 @@ def test_catalog_price_variable_still_allowed(make_project: Build) -> None:
         )
     )
     assert load_project(make_project(project)).environments["e"].catalog.offers
+
+
+def test_more_agents_than_the_limit_is_PC103(
+    make_project: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compiler.load import loader
+
+    monkeypatch.setattr(loader, "MAX_AGENTS", 2)
+    agents = "".join(f"  a{i}:\n    tier: t\n" for i in range(3))
+    root = make_project(repo_files([offer("p", "x/m")], agents=agents))
+    assert codes_at(root) == [("PC103", "policies/teams", 0)]

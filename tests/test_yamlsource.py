@@ -155,3 +155,48 @@ def test_locate_prefers_the_key_span_for_unknown_keys() -> None:
     source_map = parse(DOC, "t.yaml").source_map
     span = source_map.locate(("tiers", "fast", "max_price", "input"), prefer_key=True)
     assert (span.line, span.column) == (6, 7)
+
+
+@pytest.mark.parametrize(
+    ("scalar", "value"),
+    [
+        pytest.param("off", "off", id="off-is-a-string"),
+        pytest.param("on", "on", id="on"),
+        pytest.param("yes", "yes", id="yes"),
+        pytest.param("No", "No", id="no"),
+        pytest.param("y", "y", id="y"),
+        pytest.param("True", True, id="True"),
+        pytest.param("FALSE", False, id="FALSE"),
+        pytest.param("0777", 777, id="leading-zero-is-decimal"),
+        pytest.param("0o17", 15, id="octal"),
+        pytest.param("0x1F", 31, id="hex"),
+        pytest.param("1_000", "1_000", id="no-underscores"),
+        pytest.param("1:30", "1:30", id="no-sexagesimal"),
+        pytest.param("2026-11-20", "2026-11-20", id="no-timestamps"),
+        pytest.param("1e3", 1000.0, id="float"),
+        pytest.param("~", None, id="null"),
+        pytest.param("'0777'", "0777", id="quoted"),
+        pytest.param("!!str 12", "12", id="explicit-str"),
+        pytest.param("!!float 1", 1.0, id="explicit-float"),
+    ],
+)
+def test_scalars_follow_the_yaml_1_2_core_schema(scalar: str, value: object) -> None:
+    assert parse(f"k: {scalar}\n", "x.yaml").data == {"k": value}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('k: !!int "x"\n', id="int-tag-on-text"),
+        pytest.param("k: !!bool yes\n", id="bool-tag-on-yes"),
+        pytest.param("k: !!timestamp 2026-13-45\n", id="timestamp-tag"),
+        pytest.param("k: !!python/object:os.system {}\n", id="python-tag-on-mapping"),
+        pytest.param("k: !!python/name:os.system ''\n", id="python-tag-on-scalar"),
+        pytest.param("k: !custom [1]\n", id="local-tag"),
+        pytest.param("k: !!binary aGVsbG8=\n", id="binary"),
+        pytest.param("k: " + "9" * 5000 + "\n", id="more-digits-than-python-converts"),
+        pytest.param("k: " + "[" * 70 + "]" * 70 + "\n", id="nested-too-deeply"),
+    ],
+)
+def test_values_the_core_schema_cannot_hold_are_PC001_at_their_line(text: str) -> None:
+    assert [(code, line) for code, line, _ in codes("a: 1\n" + text)] == [("PC001", 2)]

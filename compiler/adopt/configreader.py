@@ -131,7 +131,7 @@ def _providers(
         provider_id = str(raw_id).lower()  # OpenClaw lowercases provider ids
         where = f"models.providers.{raw_id}"
         spec = reader.mapping(body, where)
-        if not PROVIDER_ID_RE.match(provider_id):
+        if not PROVIDER_ID_RE.fullmatch(provider_id):
             reader.error(where, "provider ids must match ^[a-z][a-z0-9_-]{0,63}$")
             continue
         reader.ignored(where, set(spec) - _PROVIDER_KEYS, "put them in templates/openclaw.json.j2")
@@ -166,7 +166,7 @@ def _api_key_env(reader: _Reader, where: str, spec: Mapping[str, Any]) -> str | 
     if (
         isinstance(key, dict)
         and key.get("source") == "env"
-        and ENV_VAR_RE.match(str(key.get("id")))
+        and ENV_VAR_RE.fullmatch(str(key.get("id")))
     ):
         return str(key["id"])
     if isinstance(key, str) and _ENV_TEMPLATE.match(key):
@@ -290,7 +290,7 @@ def _entries(reader: _Reader, doc: Mapping[str, Any]) -> list[tuple[str, dict[st
         else:
             reader.error(where, "an agent needs a string id")
     for agent_id, _, where in found:
-        if not AGENT_ID_RE.match(agent_id):
+        if not AGENT_ID_RE.fullmatch(agent_id):
             reader.error(
                 where,
                 f"agent id '{agent_id}' must match {AGENT_ID_RE.pattern}",

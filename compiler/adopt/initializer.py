@@ -20,8 +20,9 @@ from typing import Any
 
 from .. import api
 from ..diagnostics import CompileError, Diagnostic, Span, error, warning
+from ..load import repofiles
 from ..load.loader import load_project
-from ..output.writer import CONFIG_NAME, OutputFile, write_atomic
+from ..output.writer import CONFIG_NAME, OutputFile, write_file
 from ..resolve.resolver import Resolution
 from . import configreader, policywriter, starter, templatewriter
 
@@ -61,7 +62,7 @@ def init_repo(options: InitOptions) -> InitResult:
     staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.init-", dir=home.parent))
     try:
         for item in files:
-            write_atomic(staging / item.relpath, item.text.encode("utf-8"))
+            write_file(staging / item.relpath, item.text.encode("utf-8"))
         resolutions, compiled = _compile_and_promote(staging)
         found += compiled
         if expected is not None:
@@ -132,9 +133,9 @@ def read_json(path: Path) -> Any:
     Raises:
         CompileError: PC602 when it cannot be read, is not strict JSON or uses `$include`.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    try:  # a regular file of a bounded size: a FIFO or /dev/zero is refused, never read
+        text = repofiles.read_text(path, repofiles.MAX_DATA_BYTES)
+    except (OSError, repofiles.FileProblem) as exc:
         message = f"cannot read the file: {exc}"
         raise CompileError((error("PC602", message, Span(str(path))),)) from None
     try:
@@ -143,6 +144,9 @@ def read_json(path: Path) -> Any:
         span = Span(str(path), exc.lineno, exc.colno)
         hint = "hint: JSON5 (comments, trailing commas) is not read: save it as strict JSON"
         raise CompileError((error("PC602", f"not strict JSON: {exc.msg}", span, hint),)) from None
+    except ValueError as exc:  # Python's limit on integer digits
+        message = f"not strict JSON: {str(exc)[:120]}"
+        raise CompileError((error("PC602", message, Span(str(path))),)) from None
     except RecursionError:
         raise CompileError((error("PC602", "JSON nested too deeply", Span(str(path))),)) from None
     if "$include" in text:

@@ -17,6 +17,7 @@ from .. import api
 from ..load.catalog import Catalog, offer_from_spec
 from ..load.loader import load_project
 from ..load.project import Environment, Project
+from ..load.repofiles import MAX_DATA_BYTES, read_bytes
 from ..load.spec import CatalogSpec
 from ..output.lockfile import Lock
 from ..promote import pending
@@ -46,7 +47,7 @@ def affected_agents(root: Path, old_path: Path, new: CatalogSpec) -> tuple[Affec
         CompileError: the policy repository does not load.
     """
     project = load_project(root.resolve())
-    old_digest = hashlib.sha256(old_path.read_bytes()).hexdigest()
+    old_digest = hashlib.sha256(read_bytes(old_path, MAX_DATA_BYTES)).hexdigest()
     found: list[AffectedAgent] = []
     for env in project.environments.values():
         swapped = _listing_old(project, env, old_digest)

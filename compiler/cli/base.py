@@ -34,6 +34,7 @@ import click
 from .. import diagnostics, jsontext
 from ..diagnostics import CompileError, Diagnostic, Severity
 from ..jsontext import chain_json
+from ..redaction import printable, redact_text
 
 if TYPE_CHECKING:
     from ..output.incremental import EnvironmentSummary
@@ -47,7 +48,8 @@ TOP_GROUP = "clawpolicy"  # the name of the click group every command hangs from
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """How to print: format of the report, quiet, colour, error cap."""
+    """How to print: format of the report, quiet, colour, error cap. Every text a command
+    prints goes through one of these methods, and each runs the redaction pass over it."""
 
     format: str = "text"
     quiet: bool = False
@@ -60,20 +62,36 @@ class Output:
         if not items:
             return
         if self.format == "github":
-            text = diagnostics.format_github(items, self.path_prefix)
+            text = diagnostics.format_github(items, self.path_prefix, self.max_errors)
         elif self.format == "json":
             return  # json reports carry their diagnostics on stdout
         else:
             text = diagnostics.format_text(items, self.max_errors, self.color)
-        click.echo(text, err=True, color=self.color)
+        self.echo(text, err=True, styled=True, color=self.color)  # bounded() escaped each part
 
-    def result(self, text: str) -> None:
+    def result(self, text: str, styled: bool = False) -> None:
+        """A report on stdout (`styled`: it carries our colours, its values escaped already)."""
         if not self.quiet or self.format == "json":
-            click.echo(text, nl=not text.endswith("\n"), color=self.result_color)
+            self.echo(text, styled=styled, color=self.result_color)
 
     def report(self, payload: Mapping[str, Any], found: Sequence[Diagnostic] = ()) -> None:
         """Print a successful `--format json` result: the envelope around `payload`."""
         self.result(json_envelope(payload, found))
+
+    def echo(
+        self,
+        text: str,
+        err: bool = False,
+        nl: bool | None = None,
+        styled: bool = False,
+        color: bool | None = None,
+    ) -> None:
+        """Print `text` (stdout, or stderr with `err`), redacted, its control characters shown
+        as escapes (`styled`: it carries our own colours, its parts were escaped already); by
+        default it ends in one newline (`nl=False`: as it is, for progress lines)."""
+        shown = redact_text(text if styled else printable(text))
+        end = not text.endswith("\n") if nl is None else nl
+        click.echo(shown, err=err, nl=end, color=color)
 
 
 def annotation_prefix(root: Path) -> str:
@@ -273,11 +291,13 @@ class SafeGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+        except click.ClickException as exc:  # usage errors echo the bad value: redact it
+            setattr(exc, "message", redact_text(exc.message))  # noqa: B010 (Final in click's stubs)
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
         except Exception:
-            click.echo(
-                "clawpolicy: internal error, please report it with this traceback:", err=True
-            )
-            click.echo(traceback.format_exc(), err=True)
+            out = Output()
+            out.echo("clawpolicy: internal error, please report it with this traceback:", err=True)
+            out.echo(traceback.format_exc(), err=True)
             raise SystemExit(EXIT_INTERNAL) from None

@@ -161,9 +161,10 @@ def import_command(file: Path, source: Source) -> None:
 @_source_options
 def fetch_command(url: str | None, source: Source) -> None:
     """Download a native catalog (following pages) and write its snapshot."""
-    from ..catalogs.fetcher import DEFAULT_URLS, fetch_catalog, redact
+    from ..catalogs.fetcher import DEFAULT_URLS, fetch_catalog
     from ..catalogs.importers import IMPORTERS
     from ..load.catalog import serialize_snapshot
+    from ..redaction import redact_url
 
     printer = Output(source.report)
     with user_errors(printer):
@@ -172,9 +173,9 @@ def fetch_command(url: str | None, source: Source) -> None:
         progress = _progress_writer()
         fetched = fetch_catalog(target, progress=progress)
         if progress:
-            click.echo("", err=True)
+            printer.echo("", err=True)
         day = source.as_of or _as_datetime(fetched.server_date)
-        shown = redact(target)
+        shown = redact_url(target)
         options = _options(source, day, shown, f"{source.fmt}:{shown}")
         result = IMPORTERS[source.fmt](fetched.document, options)
         _write(source.out, serialize_snapshot(result.snapshot))
@@ -215,7 +216,7 @@ def diff_command(old: Path, new: Path, fmt: str, root: Path | None) -> None:
     if fmt == "json":
         printer.report(to_payload(report))
     else:
-        click.echo((format_markdown if fmt == "markdown" else format_text)(report), nl=False)
+        printer.echo((format_markdown if fmt == "markdown" else format_text)(report))
     raise SystemExit(EXIT_CHANGES if report.has_differences else EXIT_OK)
 
 
@@ -242,16 +243,28 @@ def _as_datetime(day: date | None) -> datetime | None:
     return datetime(day.year, day.month, day.day) if day else None
 
 
-def _read_json(path: Path) -> Any:
+def _read_file(path: Path, code: str) -> str:
+    """A file named on the command line: a regular file of at most MAX_DATA_BYTES, UTF-8."""
+    from ..load.repofiles import MAX_DATA_BYTES, FileProblem, read_text
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _usage(str(path), f"cannot read the file: {exc}") from None
+        return read_text(path, MAX_DATA_BYTES)
+    except FileProblem as exc:
+        raise CompileError((error(code, str(exc), Span(str(path))),)) from None
+    except OSError as exc:
+        message = f"cannot read the file: {exc.strerror or exc}"
+        raise CompileError((error(code, message, Span(str(path))),)) from None
+
+
+def _read_json(path: Path) -> Any:
+    text = _read_file(path, "PC501")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         span = Span(str(path), exc.lineno, exc.colno)
         raise CompileError((error("PC501", f"not valid JSON: {exc.msg}", span),)) from None
+    except ValueError as exc:  # Python's limit on integer digits
+        raise _usage(str(path), f"not valid JSON: {exc}") from None
     except RecursionError:
         raise CompileError((error("PC501", "JSON nested too deeply", Span(str(path))),)) from None
 
@@ -281,11 +294,9 @@ def _read_snapshot(path: Path) -> Any:
     from ..catalogs.importers import guess_format
     from ..load.catalog import describe_validation_error, parse_snapshot
 
+    text = _read_file(path, "PC501")
     try:
-        text = path.read_text(encoding="utf-8")
         return parse_snapshot(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _usage(str(path), f"cannot read the file: {exc}") from None
     except ValidationError as exc:
         raw = json.loads(text)
         native = guess_format(raw)
@@ -308,16 +319,16 @@ def _read_snapshot(path: Path) -> Any:
 
 
 def _write(out: Path, text: str) -> None:
-    from ..output.writer import write_atomic
+    from ..output.writer import write_file
 
-    write_atomic(out, text.encode("utf-8"))
+    write_file(out, text.encode("utf-8"))
 
 
 def _report(printer: Output, result: "ImportResult", out: Path, seconds: float) -> None:
     """The text summary on stderr, or the JSON envelope on stdout (no timing: it is not
     reproducible)."""
     if printer.format != "json":
-        click.echo(_summary(result, out, seconds), err=True)
+        printer.echo(_summary(result, out, seconds), err=True)
         return
     payload = {
         "output": str(out),
@@ -345,7 +356,6 @@ def _progress_writer() -> Callable[[str], None] | None:
         return None
 
     def show(line: str) -> None:
-        sys.stderr.write(f"\r{line}\x1b[K")
-        sys.stderr.flush()
+        Output().echo(f"\r{line}\x1b[K", err=True, nl=False, styled=True)  # counts only
 
     return show

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..diagnostics import Diagnostic
+from ..redaction import printable
 from .base import EXIT_CHANGES, EXIT_OK, Common, Output, common_options, user_errors
 from .completion import complete_agents, complete_environments, env_option
 
@@ -66,7 +67,7 @@ def diff(
     with user_errors(out):
         report = gitops_api.diff_project(options)
     if report.notes:
-        click.echo("\n".join(report.notes), err=True)
+        out.echo("\n".join(report.notes), err=True)
     _print_diff(out, report)
     raise SystemExit(EXIT_CHANGES if report.changed else EXIT_OK)
 
@@ -87,7 +88,10 @@ def _print_diff(
         out.result(diffmarkdown.format_markdown(report))
     else:
         text = diffreport.format_text(report)
-        out.result(paint_diff(text) if out.result_color else text)
+        if out.result_color:  # values escaped before our own colours go in
+            out.result(paint_diff(printable(text)), styled=True)
+        else:
+            out.result(text)
 
 
 _PAINT = {"+": "green", "-": "red", "~": "yellow"}
@@ -169,7 +173,7 @@ def promote(
         result = gitops_api.promote_project(common.root, source, target, agents)
     out.diagnostics(result.warnings)
     if out.format != "json":
-        click.echo(promoter.format_summary(result.promotion), err=out.format != "text")
+        out.echo(promoter.format_summary(result.promotion), err=out.format != "text")
     _print_diff(out, result.diff, {"from": source, "to": target}, result.warnings)
     raise SystemExit(EXIT_OK)
 

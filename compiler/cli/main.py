@@ -17,6 +17,7 @@ from .base import (
     EXIT_USER,
     TOP_GROUP,
     Common,
+    Output,
     SafeGroup,
     common_options,
     environments_json,
@@ -220,7 +221,7 @@ def explain_command(
         payload = explainer.to_payload(explanations)
         out.result(json_envelope(payload, explainer.diagnostics_of(explanations), ok=resolved))
     else:
-        click.echo(explainer.format_text(explanations), nl=False)
+        out.echo(explainer.format_text(explanations))
     raise SystemExit(EXIT_OK if resolved else EXIT_USER)
 
 
@@ -245,7 +246,7 @@ def schema_command(kind: str) -> None:
     """Print the JSON Schema of the policy files (for yaml-language-server)."""
     from ..load.schema import policy_schema
 
-    click.echo(json.dumps(policy_schema(kind), indent=2))
+    Output().echo(json.dumps(policy_schema(kind), indent=2))
 
 
 main_group.add_command(catalog)

@@ -121,7 +121,7 @@ def _environments(project: Project, source: str, target: str) -> tuple[Environme
 def _target_state(root: Path, env: Environment) -> Side:
     """What TO runs now, from its committed files (checked as compile checks them)."""
     config_text = read_committed(root, config_path(env.name))
-    lock_text = read_committed(root, lock_path(env.name))
+    lock_text = read_committed(root, lock_path(env.name), "PC110")
     if env.spec.promote_from is None:  # not a promoted environment: its lock is enough
         return Side(read_lock(root, env.name), None)
     lock, config = check_committed(env, config_text, lock_text)

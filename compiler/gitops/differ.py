@@ -197,14 +197,50 @@ def parse_side(config_text: str | None, lock_text: str | None, where: str) -> Si
     if config_text is not None:
         try:
             config = json.loads(config_text)
-        except ValueError:
+        except (ValueError, RecursionError):
             config = None
-        if not isinstance(config, dict):
-            raise CompileError(
-                (error("PC403", f"{where}/{CONFIG_NAME} is not a JSON object", Span(where)),)
-            )
+        problem = "is not a JSON object" if not isinstance(config, dict) else _shape_problem(config)
+        if problem:
+            raise CompileError((error("PC403", f"{where}/{CONFIG_NAME} {problem}", Span(where)),))
     lock = None if lock_text is None else lockfile.parse(lock_text, f"{where}/{LOCK_NAME}")
     return Side(config, lock)
+
+
+def _shape_problem(config: Mapping[str, Any]) -> str | None:
+    """What in an old-side config has a shape the comparison cannot read, or None."""
+    agents, models = _object(config, "agents"), _object(config, "models")
+    for name, value in (("agents", agents), ("models", models)):
+        if not isinstance(value, dict):
+            return f"has {name} that is not an object"
+    parts = (("defaults", agents), ("entries", agents), ("providers", models))
+    for name, parent in parts:
+        if not isinstance(_object(parent, name), dict):
+            return f"has {'agents' if parent is agents else 'models'}.{name} that is not an object"
+    for key, entry in _entries(config).items():
+        problem = _model_problem(entry.get("model"))
+        if problem:
+            return f"has a model of {key} that {problem}"
+    return None
+
+
+def _object(parent: Mapping[str, Any], key: str) -> Any:
+    """`parent[key]`, with null or absent read as an empty object (as the readers below do)."""
+    value = parent.get(key)
+    return {} if value is None else value
+
+
+def _model_problem(model: Any) -> str | None:
+    if model is None or isinstance(model, str):
+        return None
+    if not isinstance(model, dict):
+        return "is neither a ref nor an object"
+    fallbacks = model.get("fallbacks")
+    fallbacks = [] if fallbacks is None else fallbacks
+    if not isinstance(fallbacks, list) or not all(isinstance(f, str) for f in fallbacks):
+        return "has fallbacks that are not a list of refs"
+    if not isinstance(model.get("primary", ""), str | None):
+        return "has a primary that is not a ref"
+    return None
 
 
 def _model_refs(model: Any) -> tuple[str, ...]:

@@ -7,8 +7,9 @@ of the git root, HEAD may be detached, and the clone may be shallow as long as R
 when it was not, the error says which `git fetch` to run.
 """
 
+import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -16,6 +17,7 @@ import git
 from git.exc import BadName, BadObject
 
 from ..diagnostics import CompileError, Diagnostic, Span, error
+from ..load import repofiles
 from ..output.writer import CONFIG_NAME, LOCK_NAME
 
 RENDERED = "rendered"
@@ -55,7 +57,7 @@ def read_rendered(root: Path, ref: str | None = None) -> Baseline:
             commit, name, notes = _default_commit(repo)
         else:
             commit, name = _commit(repo, ref), ref
-        files = dict(_committed_files(commit, prefix))
+        files = _committed_files(commit, prefix)
         return Baseline(f"{name} ({commit.hexsha[:7]})", files, notes)
 
 
@@ -72,20 +74,19 @@ def read_directory(folder: Path) -> Baseline:
     for path in sorted(folder.iterdir()):
         if path.is_dir():
             for name in FILE_NAMES:
-                if (path / name).is_file():
-                    files[f"{path.name}/{name}"] = _read_text(path / name)
-        elif path.suffix == ".json" and path.is_file():
-            files.setdefault(f"{path.stem}/{FILE_NAMES[0]}", _read_text(path))
+                if os.path.lexists(path / name):
+                    files[f"{path.name}/{name}"] = _read_text(folder, path / name)
+        elif path.suffix == ".json":
+            files.setdefault(f"{path.stem}/{FILE_NAMES[0]}", _read_text(folder, path))
     return Baseline(f"{folder} (directory)", files)
 
 
-def _read_text(path: Path) -> str:
+def _read_text(folder: Path, path: Path) -> str:
+    """A file of the directory, never through a link that leaves it, at most MAX_DATA_BYTES."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CompileError(
-            (error("PC003", f"cannot read {path}: {exc}", Span(str(path))),)
-        ) from None
+        return repofiles.read_text(path, repofiles.MAX_DATA_BYTES, folder)
+    except (OSError, repofiles.FileProblem) as exc:
+        raise CompileError((error("PC003", str(exc), Span(str(path))),)) from None
 
 
 def _open(root: Path) -> git.Repo:
@@ -169,7 +170,7 @@ def _fetch_command(repo: git.Repo, ref: str) -> str:
         branch = ref.removeprefix(f"{remote}/")
         return f"git fetch {depth}{remote} +refs/heads/{branch}:refs/remotes/{remote}/{branch}"
     remote = "origin" if "origin" in remotes else remotes[0]
-    if _SHA_RE.match(ref):
+    if _SHA_RE.fullmatch(ref):
         return f"git fetch {depth}{remote} {ref}"
     if any(mark in ref for mark in "~^@:") or ref.startswith("refs/"):
         return "git fetch --unshallow" if depth else "git fetch --all"
@@ -198,30 +199,58 @@ def _unknown_ref(repo: git.Repo, ref: str) -> Diagnostic:
     return error("PC401", f"unknown git ref '{ref}'", None, *notes, *_fetch_hint(repo, ref))
 
 
-def _committed_files(commit: git.Commit, prefix: str) -> Iterator[tuple[str, str]]:
+def _committed_files(commit: git.Commit, prefix: str) -> dict[str, str]:
+    """The rendered files at `commit`; a tree or blob missing from the object database (a
+    damaged or partial clone) is PC403, never a traceback."""
     folder = str(PurePosixPath(prefix, RENDERED)) if prefix else RENDERED
     try:
         rendered = commit.tree / folder
     except KeyError:
-        return
+        return {}
+    except (ValueError, BadObject, git.GitCommandError) as exc:
+        raise _unreadable(folder, commit, exc) from None
     if not isinstance(rendered, git.Tree):
-        return
-    for env_tree in rendered.trees:
-        for blob in env_tree.blobs:
-            if blob.name in FILE_NAMES:
-                yield f"{env_tree.name}/{blob.name}", _blob_text(blob, commit)
+        return {}
+    files = {}
+    try:
+        for env_tree in rendered.trees:
+            for blob in env_tree.blobs:
+                if blob.name in FILE_NAMES:
+                    files[f"{env_tree.name}/{blob.name}"] = _blob_text(blob, commit)
+    except (ValueError, BadObject, git.GitCommandError) as exc:
+        raise _unreadable(folder, commit, exc) from None
+    return files
 
 
 def _blob_text(blob: git.Blob, commit: git.Commit) -> str:
-    try:
-        return bytes(blob.data_stream.read()).decode("utf-8")
-    except (UnicodeDecodeError, ValueError, git.GitCommandError) as exc:
+    if blob.size > repofiles.MAX_DATA_BYTES:
         raise CompileError(
             (
                 error(
                     "PC403",
-                    f"cannot read {blob.path} at {commit.hexsha[:7]}: {exc}",
+                    f"{blob.path} at {commit.hexsha[:7]} is larger than "
+                    f"{repofiles.MAX_DATA_BYTES // repofiles.MIB} MiB",
                     Span(str(blob.path)),
                 ),
             )
-        ) from None
+        )
+    try:
+        return bytes(blob.data_stream.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        message = f"{blob.path} at {commit.hexsha[:7]} is not UTF-8 text"
+        raise CompileError((error("PC403", message, Span(str(blob.path))),)) from None
+
+
+def _unreadable(path: str, commit: git.Commit, exc: Exception) -> CompileError:
+    missing = "missing" in str(exc) or isinstance(exc, BadObject)
+    reason = "an object is missing from the clone" if missing else "git cannot read it"
+    return CompileError(
+        (
+            error(
+                "PC403",
+                f"cannot read {path} at {commit.hexsha[:7]}: {reason}",
+                Span(path),
+                "hint: fetch the commit again (git fetch), or check the clone with git fsck",
+            ),
+        )
+    )

@@ -6,6 +6,7 @@ both files; a native catalog listed by mistake gets the exact `catalog import` t
 """
 
 import json
+import os
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 
 from ..diagnostics import Span, error
 from . import catalog as catalog_mod
+from . import repofiles
 from .catalog import guess_format
 from .filereader import FileReader, LoadedFile
 
@@ -27,8 +29,8 @@ def load_catalogs(
     paths = []
     for index, relative in enumerate(loaded.spec.catalogs):
         span = loaded.source_map.values.get(("catalogs", index), spans.get("catalogs"))
-        path = (root / "policies" / relative).resolve()
-        if not path.is_relative_to(root):
+        path = Path(os.path.normpath(root / "policies" / relative))
+        if not path.is_relative_to(root) or not repofiles.is_inside(root, path):
             reader.problems.append(
                 error(
                     "PC110",
@@ -74,14 +76,14 @@ def load_catalogs(
 
 def _read_snapshot(reader: FileReader, path: Path, span: Span | None) -> Any:
     shown = reader.rel(path)  # the caller made sure it is inside the repository
-    if not path.is_file():
+    if not os.path.lexists(path):
         notes = ["note: catalog paths are relative to policies/"]
         doubled = reader.root / "policies" / "policies"
         if path.is_relative_to(doubled) and (doubled.parent / path.relative_to(doubled)).is_file():
             notes.append(f"hint: did you mean '{path.relative_to(doubled).as_posix()}'?")
         reader.problems.append(error("PC110", f"catalog {shown} not found", span, *notes))
         return None
-    text = reader.read_text(path, span)
+    text = reader.read_text(path, span, repofiles.MAX_DATA_BYTES)
     if text is None:
         return None
     try:

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..diagnostics import CompileError, Diagnostic, Span, error
+from . import repofiles
+from .repofiles import MAX_POLICY_BYTES
 from .schemaerrors import diagnostics_from_validation
 from .yamlsource import SourceDoc, SourceMap, parse
 
@@ -36,14 +38,18 @@ class FileReader:
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
-    def read_text(self, path: Path, span: Span | None = None) -> str | None:
-        rel = self.rel(path) if path.is_relative_to(self.root) else str(path)
+    def read_text(
+        self, path: Path, span: Span | None = None, limit: int = MAX_POLICY_BYTES
+    ) -> str | None:
+        """A file's text, inside the repository and at most `limit` bytes (None: a PC003)."""
+        rel = repofiles.shown(self.root, path)
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            self.problems.append(
-                error("PC003", f"cannot read {rel}: {exc.strerror or exc}", span or Span(rel))
-            )
+            data = repofiles.read_bytes(path, limit, self.root)
+        except FileNotFoundError:
+            self.problems.append(error("PC003", f"{rel} does not exist", span or Span(rel)))
+            return None
+        except repofiles.FileProblem as exc:
+            self.problems.append(error("PC003", str(exc), span or Span(rel)))
             return None
         self.digests[rel] = hashlib.sha256(data).hexdigest()
         try:

@@ -8,6 +8,7 @@ the stage is collected and raised as one CompileError.
 
 import difflib
 import fnmatch
+import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -23,24 +24,25 @@ from ..diagnostics import (
     raise_if_errors,
     warning,
 )
+from ..redaction import shown
+from . import repofiles
 from .catalogloader import load_catalogs
 from .envagents import agent_overrides
 from .filereader import FileReader, LoadedFile
 from .guardrails import check_project
-from .project import Agent, Constraints, Environment, Project, Provider, Tier
+from .project import Agent, Constraints, Environment, Project, Tier
+from .providers import check_providers
 from .spec import (
     AGENT_ID_RE,
-    ENV_VAR_RE,
-    PROVIDER_ID_RE,
     ConstraintSpec,
     EnvironmentFileSpec,
-    EnvRefSpec,
     TeamFileSpec,
     TiersFileSpec,
 )
 from .yamlsource import SourceMap
 
 CONSTRAINT_KEYS = tuple(ConstraintSpec.model_fields)
+MAX_AGENTS = 100_000  # agents in one repository (the benchmark compiles 10,000)
 
 
 def _key_spans(source_map: SourceMap, where: tuple[Any, ...], keys: Any) -> dict[str, Span]:
@@ -58,15 +60,22 @@ def _layer(
     return Constraints(origin, spec, _key_spans(source_map, where, CONSTRAINT_KEYS))
 
 
-def _policy_files(folder: Path) -> list[Path]:
+def _policy_files(reader: FileReader, folder: Path) -> list[Path]:
+    """The YAML files of a policy folder; anything else named *.yaml (a FIFO, a device) is
+    listed too, so that reading it reports it instead of skipping it silently."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
+    try:
+        entries = repofiles.listing(reader.root, folder)
+    except repofiles.FileProblem as exc:
+        reader.problems.append(error("PC003", str(exc), Span(reader.rel(folder))))
+        return []
+    return [p for p in entries if p.suffix in {".yaml", ".yml"} and not p.is_dir()]
 
 
 def _load_tiers(reader: FileReader, policies: Path) -> dict[str, Tier]:
     path = policies / "tiers.yaml"
-    if not path.exists():
+    if not os.path.lexists(path):
         reader.problems.append(
             error(
                 "PC112",
@@ -92,7 +101,7 @@ def _load_agents(
 ) -> tuple[dict[str, Agent], set[str]]:
     agents: dict[str, Agent] = {}
     teams: dict[str, str] = {}
-    for path in _policy_files(policies / "teams"):
+    for path in _policy_files(reader, policies / "teams"):
         loaded = reader.load(path, TeamFileSpec)
         if loaded is None:
             continue
@@ -144,11 +153,11 @@ def _make_agent(
 ) -> Agent | None:
     where = ("agents", agent_id)
     span = loaded.source_map.keys.get(where, Span(loaded.path, 1, 1))
-    if not AGENT_ID_RE.match(agent_id):
+    if not AGENT_ID_RE.fullmatch(agent_id):
         reader.problems.append(
             error(
                 "PC106",
-                f"agent id '{agent_id}' is not a valid OpenClaw agent id",
+                f"agent id {shown(agent_id, 'id')} is not a valid OpenClaw agent id",
                 span,
                 "note: ids must match ^[a-z0-9_][a-z0-9_-]{0,63}$ (lowercase, digits, _ and -)",
             )
@@ -201,15 +210,18 @@ def load_project(root: Path) -> Project:
     tiers = _load_tiers(reader, policies)
     before = len(reader.problems)
     agents, teams = _load_agents(reader, policies, tiers)
+    if len(agents) > MAX_AGENTS:
+        message = f"{len(agents):,} agents: a repository holds at most {MAX_AGENTS:,}"
+        reader.problems.append(error("PC103", message, Span("policies/teams")))
     reader.agents_complete = len(reader.problems) == before
     warnings = reader.warnings
-    envs = _load_environments(reader, root, tiers, agents, teams, warnings)
+    templates = _load_templates(reader, root / "templates")
+    envs = _load_environments(reader, root, (tiers, agents, teams, templates), warnings)
     _check_promotion_cycles(reader, envs)
     envs = _inherit_catalogs(envs)
     _check_pin_providers(reader, agents, envs)
     for finding in check_project(tiers, agents, envs):
         (reader.problems if finding.severity is Severity.ERROR else warnings).append(finding)
-    templates = _load_templates(reader, root / "templates")
     # an unused tier is shown with the errors too: it is how a tier renamed in tiers.yaml shows
     raise_if_errors([*reader.problems, *(w for w in warnings if w.code == "PC123")])
     return Project(
@@ -218,7 +230,7 @@ def load_project(root: Path) -> Project:
         agents,
         envs,
         dict(sorted(reader.digests.items())),
-        templates,
+        templates or {},
         tuple(sorted(warnings, key=Diagnostic.sort_key)),
     )
 
@@ -286,27 +298,38 @@ def _check_promotion_cycles(reader: FileReader, envs: Mapping[str, Environment])
             )
 
 
-def _load_templates(reader: FileReader, folder: Path) -> dict[str, str]:
-    """Every file under templates/, so rendering (with includes) needs no further IO."""
-    found = {}
-    if folder.is_dir():
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            text = reader.read_text(path)
-            if text is not None:
-                found[path.relative_to(folder).as_posix()] = text
+def _load_templates(reader: FileReader, folder: Path) -> dict[str, str] | None:
+    """Every file under templates/, so rendering (with includes) needs no further IO; at most
+    MAX_TEMPLATE_FILES files and MAX_TEMPLATE_BYTES in all, never through a link that leaves.
+    None when templates/ itself cannot be read (PC003 then, and no "not found" on top)."""
+    found: dict[str, str] = {}
+    if not folder.is_dir():
+        return found
+    try:
+        paths = repofiles.walk(reader.root, folder, repofiles.MAX_TEMPLATE_FILES)
+        total = sum(os.stat(path).st_size for path in paths if os.path.exists(path))
+    except (repofiles.FileProblem, OSError) as exc:
+        reader.problems.append(error("PC003", str(exc), Span(reader.rel(folder))))
+        return None
+    limit = repofiles.MAX_TEMPLATE_BYTES
+    if total > limit:
+        message = f"templates/ holds more than {limit // repofiles.MIB} MiB"
+        reader.problems.append(error("PC003", message, Span(reader.rel(folder))))
+        return None
+    for path in paths:
+        text = reader.read_text(path, limit=limit)
+        if text is not None:
+            found[path.relative_to(folder).as_posix()] = text
     return found
 
 
 def _load_environments(
-    reader: FileReader,
-    root: Path,
-    tiers: Mapping[str, Tier],
-    agents: Mapping[str, Agent],
-    teams: set[str],
-    warnings: list[Diagnostic],
+    reader: FileReader, root: Path, known: tuple[Any, ...], warnings: list[Diagnostic]
 ) -> dict[str, Environment]:
+    """Every environment file; `known` is (tiers, agents, teams, templates) loaded so far."""
+    tiers, agents, teams, templates = known
     loaded_files = []
-    for path in _policy_files(root / "policies" / "environments"):
+    for path in _policy_files(reader, root / "policies" / "environments"):
         loaded = reader.load(path, EnvironmentFileSpec)
         if loaded is not None:
             loaded_files.append(loaded)
@@ -319,7 +342,8 @@ def _load_environments(
     names = {f.spec.environment for f in loaded_files}
     envs: dict[str, Environment] = {}
     for loaded in loaded_files:
-        env = _make_environment(reader, root, loaded, (tiers, agents, teams, names), warnings)
+        context = (tiers, agents, teams, names, templates)
+        env = _make_environment(reader, root, loaded, context, warnings)
         if env is None:
             continue
         if env.name in envs:
@@ -343,7 +367,7 @@ def _make_environment(
     context: tuple[Any, ...],
     warnings: list[Diagnostic],
 ) -> Environment | None:
-    tiers, agents, teams, env_names = context
+    tiers, agents, teams, env_names, templates = context
     spec: EnvironmentFileSpec = loaded.spec
     smap = loaded.source_map
     spans = _key_spans(smap, (), type(spec).model_fields)
@@ -361,7 +385,7 @@ def _make_environment(
             smap,
             ("tiers", name),
         )
-    providers = _check_providers(reader, loaded)
+    providers = check_providers(reader, loaded)
     if spec.promote_from is not None and spec.promote_from not in env_names:
         reader.problems.append(
             error(
@@ -411,8 +435,7 @@ def _make_environment(
                 spans.get("system_agent"),
             )
         )
-    template = root / "templates" / spec.template
-    if not template.is_file():
+    if templates is not None and spec.template not in templates:
         reader.problems.append(
             error(
                 "PC114",
@@ -451,50 +474,6 @@ def _check_openclaw_version(reader: FileReader, version: str, span: Span | None)
             f"(default {OPENCLAW_VERSION})",
         )
     )
-
-
-def _check_providers(reader: FileReader, loaded: LoadedFile) -> tuple[Provider, ...]:
-    providers = []
-    for provider_id, provider in loaded.spec.providers.items():
-        where = ("providers", provider_id)
-        span = loaded.source_map.keys.get(where, Span(loaded.path, 1, 1))
-        if not PROVIDER_ID_RE.match(provider_id):
-            reader.problems.append(
-                error(
-                    "PC103",
-                    f"provider id '{provider_id}' is invalid",
-                    span,
-                    "note: provider ids must match ^[a-z][a-z0-9_-]{0,63}$",
-                )
-            )
-        key = provider.api_key
-        key_span = loaded.source_map.values.get((*where, "api_key"), span)
-        if isinstance(key, str):
-            reader.problems.append(
-                error(
-                    "PC107",
-                    f"provider '{provider_id}' has a literal api_key",
-                    key_span,
-                    "note: secrets never go into policy files or rendered output",
-                    "hint: write api_key: {env: NAME} and set NAME where OpenClaw runs",
-                )
-            )
-        elif isinstance(key, EnvRefSpec) and not ENV_VAR_RE.match(key.env):
-            reader.problems.append(
-                error(
-                    "PC107",
-                    f"provider '{provider_id}' api_key.env is not an environment variable name",
-                    key_span,
-                    "note: the value is not shown, in case it is a pasted secret",
-                    "note: OpenClaw env SecretRef ids must match ^[A-Z][A-Z0-9_]{0,127}$",
-                )
-            )
-        providers.append(Provider(provider_id, provider, span))
-    if not providers and not loaded.spec.promote_from:
-        reader.problems.append(
-            error("PC102", "environment declares no providers", Span(loaded.path, 1, 1))
-        )
-    return tuple(providers)
 
 
 def _deployed_agents(

@@ -7,15 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import CompileError
+from . import repofiles
 from .yamlsource import parse
 
 
 def _documents(folder: Path) -> list[Any]:
     found = []
     for path in sorted(folder.glob("*.yaml")):
-        try:
-            found.append(parse(path.read_text(encoding="utf-8"), path.name).data)
-        except (OSError, UnicodeDecodeError, CompileError):
+        try:  # through repofiles: a FIFO or a link that leaves never stalls a TAB
+            text = repofiles.read_text(path, repofiles.MAX_POLICY_BYTES, folder)
+            found.append(parse(text, path.name).data)
+        except (OSError, repofiles.FileProblem, CompileError):
             continue
     return found
 

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..diagnostics import Diagnostic, error
+from ..redaction import looks_secret, shown
 from .yamlsource import SourceMap
 
 
@@ -136,17 +137,19 @@ def _message(
         notes: tuple[str, ...] = ()
         if owner is not None:
             known = [f.alias or name for name, f in owner.model_fields.items()]
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(key[:100], known, n=1, cutoff=0.6)
             if close:
                 notes = (f"hint: did you mean '{close[0]}'?",)
             else:
                 notes = (f"note: allowed keys: {', '.join(sorted(known))}",)
-        return "PC101", f"unknown key '{key}'", notes
+        return "PC101", f"unknown key {shown(key, 'key')}", notes
     if kind == "missing":
         return "PC102", f"missing required key '{loc[-1]}'", ()
     message = str(err["msg"])
     ctx = err.get("ctx") or {}
     if loc and loc[-1] == "[key]":
+        if looks_secret(str(loc[-2])):
+            return "PC103", f"key {shown(str(loc[-2]), 'key')} must be a string: quote it", ()
         return "PC103", f"key {loc[-2]!r} must be a string: quote it ('{loc[-2]}')", ()
     ours = _expected(kind, ctx, str(doc_path[-1]) if doc_path else "")
     if kind == "literal_error" and "expected" in ctx:

@@ -95,25 +95,56 @@ def _to_decimal(value: Any) -> Any:
     return value
 
 
+# Sane bounds (README "Guarantees"): anything outside is a PC103 (policies) or PC110/PC501
+# (catalogs) naming the value's place, never an overflow further on.
+MAX_TOKENS = 1_000_000_000  # context windows, max output, min_context
+MAX_PRICE = Decimal(100_000)  # USD per 1M tokens (the dearest real model: 600)
+MAX_BUDGET = Decimal(1_000_000_000)  # USD per month, per agent or environment
+MAX_WORKLOAD = Decimal(1_000_000_000)  # millions of tokens per month
+MAX_DIGITS = 20  # significant digits of any price, budget or workload
+
+
+def _money_schema(maximum: Decimal, description: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {"type": "number", "minimum": 0, "maximum": int(maximum), "description": description}
+    )
+
+
+def _money_bounds(maximum: Decimal) -> Any:
+    return Field(ge=0, le=maximum, allow_inf_nan=False, max_digits=MAX_DIGITS)
+
+
 TokenCount = Annotated[
     StrictInt,
     BeforeValidator(parse_token_count),
-    Field(ge=0),
+    Field(ge=0, le=MAX_TOKENS),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "integer", "minimum": 0},
+                {"type": "integer", "minimum": 0, "maximum": MAX_TOKENS},
                 {"type": "string", "pattern": _SIZE_RE.pattern},
             ],
             "description": "tokens: an integer or a number with a k/m suffix (128k, 1m)",
         }
     ),
 ]
-Money = Annotated[
+PriceCeiling = Annotated[
     Decimal,
     BeforeValidator(_to_decimal),
-    Field(ge=0, allow_inf_nan=False),
-    WithJsonSchema({"type": "number", "minimum": 0}),
+    _money_bounds(MAX_PRICE),
+    _money_schema(MAX_PRICE, "USD per 1M tokens"),
+]
+Budget = Annotated[
+    Decimal,
+    BeforeValidator(_to_decimal),
+    _money_bounds(MAX_BUDGET),
+    _money_schema(MAX_BUDGET, "USD per month"),
+]
+Workload = Annotated[
+    Decimal,
+    BeforeValidator(_to_decimal),
+    _money_bounds(MAX_WORKLOAD),
+    _money_schema(MAX_WORKLOAD, "millions of tokens per month"),
 ]
 
 
@@ -148,11 +179,11 @@ def check_base_url(url: str) -> str:
         ...
         ValueError: must start with https:// or http:// (like https://llm.example.com/v1)
     """
-    if _ENV_SUBSTITUTION_RE.match(url):
+    if _ENV_SUBSTITUTION_RE.fullmatch(url):
         return url
     if any(char.isspace() for char in url):
         raise ValueError("contains white space")
-    parts = _URL_RE.match(url)
+    parts = _URL_RE.fullmatch(url)
     if parts is None or parts["scheme"].lower() not in ("http", "https"):
         raise ValueError("must start with https:// or http:// (like https://llm.example.com/v1)")
     if "@" in parts["netloc"]:
@@ -167,7 +198,7 @@ def check_base_url(url: str) -> str:
             "has a query string or fragment, which would be rendered and committed (a key in "
             "a URL leaks); the value is not shown; put the key in api_key: {env: NAME}",
         )
-    if not _HOST_RE.match(parts["netloc"]):
+    if not _HOST_RE.fullmatch(parts["netloc"]):
         raise ValueError("has no valid host[:port] (like https://llm.example.com/v1)")
     return url
 
@@ -182,15 +213,15 @@ class Spec(BaseModel):
 class PriceCeilingSpec(Spec):
     """USD per 1M tokens; applies to every model in the chain."""
 
-    input: Money | None = None
-    output: Money | None = None
+    input: PriceCeiling | None = None
+    output: PriceCeiling | None = None
 
 
 class WorkloadSpec(Spec):
     """Expected millions of tokens per month."""
 
-    input_mtok: Money = Decimal(0)
-    output_mtok: Money = Decimal(0)
+    input_mtok: Workload = Decimal(0)
+    output_mtok: Workload = Decimal(0)
 
 
 class ConstraintSpec(Spec):
@@ -232,7 +263,7 @@ class AgentSpec(ConstraintSpec):
     description: StrictStr | None = None
     pin: StrictStr | None = None
     workload: WorkloadSpec | None = None
-    budget: Money | None = None
+    budget: Budget | None = None
 
 
 class TeamFileSpec(Spec):
@@ -249,7 +280,7 @@ class EnvAgentSpec(ConstraintSpec):
     pin: StrictStr | None = Field(
         default=None, description="Exact primary in this environment: <provider>/<model id>."
     )
-    budget: Money | None = Field(
+    budget: Budget | None = Field(
         default=None, description="Most the primary may cost per month here, in USD."
     )
     enabled: StrictBool = Field(
@@ -301,7 +332,7 @@ class EnvironmentFileSpec(Spec):
     )
     system_agent: StrictStr | None = None
     tiers: dict[StrictStr, ConstraintSpec] = Field(default_factory=dict)
-    budget: Money | None = None
+    budget: Budget | None = None
     promote_from: StrictStr | None = None
     retire_warning_days: Days = Field(
         default=DEFAULT_RETIRE_WARNING_DAYS,
@@ -328,7 +359,10 @@ POLICY_FILE_SPECS: dict[str, type[Spec]] = {
 
 # --------------------------------------------------------------------------- catalog snapshots
 
-Price = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | Literal["variable"]
+Price = (
+    Annotated[Decimal, Field(ge=0, le=MAX_PRICE, allow_inf_nan=False, max_digits=MAX_DIGITS)]
+    | Literal["variable"]
+)
 
 
 class OfferPriceSpec(Spec):
@@ -359,8 +393,8 @@ class OfferSpec(Spec):
     id: Annotated[StrictStr, Field(min_length=1)]
     name: StrictStr
     vendor: StrictStr
-    context_window: Annotated[StrictInt, Field(gt=0)] | None = None
-    max_output: Annotated[StrictInt, Field(gt=0)] | None = None
+    context_window: Annotated[StrictInt, Field(gt=0, le=MAX_TOKENS)] | None = None
+    max_output: Annotated[StrictInt, Field(gt=0, le=MAX_TOKENS)] | None = None
     input: tuple[Modality, ...] = ("text",)
     capabilities: CapabilitiesSpec = CapabilitiesSpec()
     price: OfferPriceSpec = OfferPriceSpec()

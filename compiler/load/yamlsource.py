@@ -3,15 +3,25 @@
 PyYAML silently keeps the last of two equal keys; here a repeated key is an error (PC002).
 The Python data is built in one pass over libyaml's event stream (pure-Python PyYAML when
 libyaml is missing), so every value and every key has a Span.
+
+Scalars follow the YAML 1.2 core schema, as editors do, not PyYAML's YAML 1.1: only
+true/false (in their three spellings) are booleans, so `off`, `on`, `yes` and `no` are strings;
+`0777` is the integer 777, `0o17` and `0x1F` are octal and hex; there are no sexagesimal
+numbers and no implicit timestamps. Explicit tags are limited to the core ones (`!!str`,
+`!!int`, `!!float`, `!!bool`, `!!null`, `!!map`, `!!seq`); any other tag, a core tag on a value
+it cannot describe (`!!int "x"`) and nesting deeper than MAX_DEPTH are PC001 errors.
 """
 
-from collections.abc import Iterable, Mapping
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from ..diagnostics import CompileError, Diagnostic, Span, error
+from ..redaction import shown
 from . import yamlhints
 
 try:  # libyaml is 5-10x faster at composing; the pure-Python loader gives the same nodes
@@ -20,6 +30,71 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
 Path = tuple[str | int, ...]
+MAX_DEPTH = 64  # nesting of mappings and sequences; policy files need fewer than ten
+
+
+def _integer(text: str) -> int:
+    if text[:2] in ("0o", "0x"):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text, 10)
+
+
+def _real(text: str) -> float:
+    lowered = text.lower()
+    if lowered.lstrip("+-") == ".inf":
+        return -math.inf if lowered.startswith("-") else math.inf
+    if lowered == ".nan":
+        return math.nan
+    return float(text)
+
+
+_TAG = "tag:yaml.org,2002:"
+# The YAML 1.2 core schema (spec 10.3.2): tag -> (the plain scalars it resolves, constructor)
+_CORE: dict[str, tuple[re.Pattern[str], Callable[[str], Any]]] = {
+    _TAG + "null": (re.compile(r"null|Null|NULL|~|"), lambda _: None),
+    _TAG + "bool": (re.compile(r"true|True|TRUE|false|False|FALSE"), lambda t: t[0] in "tT"),
+    _TAG + "int": (re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"), _integer),
+    _TAG + "float": (
+        re.compile(
+            r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+        ),
+        _real,
+    ),
+}
+_STR_TAG = _TAG + "str"
+_COLLECTION_TAGS = (None, "!", _TAG + "map", _TAG + "seq")
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
+
+
+def construct_scalar(value: str, tag: str | None) -> Any:
+    """A scalar's Python value under the YAML 1.2 core schema; `tag` None: plain (resolved).
+
+    Raises:
+        ValueError: an unsupported tag, or a value its tag cannot describe.
+
+    Example:
+        >>> [construct_scalar(v, None) for v in ("off", "yes", "TRUE", "0777", "0x1F", "1:30")]
+        ['off', 'yes', True, 777, 31, '1:30']
+        >>> construct_scalar("7", "tag:yaml.org,2002:str"), construct_scalar("~", None)
+        ('7', None)
+    """
+    if tag is None:
+        for pattern, build in _CORE.values():
+            if pattern.fullmatch(value):
+                return build(value)
+        return value
+    if tag == _STR_TAG:
+        return value
+    if tag not in _CORE:
+        raise ValueError(f"unsupported YAML tag {_short(tag)}")
+    pattern, build = _CORE[tag]
+    if not pattern.fullmatch(value):
+        raise ValueError(f"{value[:40]!r} is not a valid {_short(tag)}")
+    return build(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +134,6 @@ class SourceDoc:
     source_map: SourceMap
 
 
-_STR_TAG = "tag:yaml.org,2002:str"
-
-
 def _is_merge_key(event: Any) -> bool:
     return (
         isinstance(event, yaml.ScalarEvent)
@@ -86,7 +158,7 @@ class _Builder:
         self.problems: list[Diagnostic] = []
         self.anchors: dict[str, Any] = {}
         self.scalars: dict[tuple[Any, ...], Any] = {}
-        self.constructor = yaml.SafeLoader("")
+        self.depth = 0
 
     def span(self, event: Any) -> Span:
         mark = event.start_mark
@@ -113,10 +185,8 @@ class _Builder:
             self.values[where] = self.span(event)
         if isinstance(event, yaml.ScalarEvent):
             result = self.scalar(event)
-        elif isinstance(event, yaml.MappingStartEvent):
-            result = self.mapping(where)
-        elif isinstance(event, yaml.SequenceStartEvent):
-            result = self.sequence(where)
+        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            result = self.collection(event, where)
         elif isinstance(event, yaml.AliasEvent):
             if event.anchor not in self.anchors:
                 raise CompileError(
@@ -135,18 +205,26 @@ class _Builder:
             return self.scalars[key]
         tag = event.tag
         if tag is None or tag == "!":
-            if not event.style and event.implicit[0]:
-                tag = self.loader.resolve(yaml.ScalarNode, event.value, (True, False))
-            else:
-                tag = _STR_TAG
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+            plain = not event.style and event.implicit[0]
+            tag = None if plain else _STR_TAG
         try:
-            result = self.constructor.construct_object(node, deep=True)
-        except yaml.constructor.ConstructorError as exc:
-            raise CompileError(
-                (error("PC001", f"YAML error: {exc.problem}", self.span(event)),)
-            ) from None
+            result = construct_scalar(event.value, tag)
+        except ValueError as exc:  # also Python's limit on integer digits
+            raise CompileError((error("PC001", f"YAML error: {exc}", self.span(event)),)) from None
         self.scalars[key] = result
+        return result
+
+    def collection(self, event: Any, where: Path | None) -> Any:
+        if event.tag not in _COLLECTION_TAGS:
+            message = f"YAML error: unsupported YAML tag {_short(event.tag)}"
+            raise CompileError((error("PC001", message, self.span(event)),))
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            message = f"YAML nested deeper than {MAX_DEPTH} levels"
+            raise CompileError((error("PC001", message, self.span(event)),))
+        is_mapping = isinstance(event, yaml.MappingStartEvent)
+        result = self.mapping(where) if is_mapping else self.sequence(where)
+        self.depth -= 1
         return result
 
     def _key_span(self, where: Path | None, key: Any) -> Span | str:
@@ -182,7 +260,7 @@ class _Builder:
                 self.problems.append(
                     error(
                         "PC002",
-                        f"duplicate key {key!r}",
+                        f"duplicate key {shown(str(key), 'key')}",
                         key_span,
                         f"note: first defined at {self._key_span(where, key)}",
                         "hint: YAML keeps only one of them; remove or rename the other",

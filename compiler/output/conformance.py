@@ -6,80 +6,95 @@ template-wrapped JSON, so a template cannot undo them.
 """
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
+from .. import redaction
 from ..diagnostics import Diagnostic, Span, error
 from ..load.spec import AGENT_ID_RE
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """`value` when it is an object, else {}: a template may render any shape beside the layer."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _declared_refs(config: dict[str, Any]) -> set[str]:
     refs = set()
-    providers = (config.get("models") or {}).get("providers") or {}
-    for provider_id, provider in providers.items():
-        for model in provider.get("models") or []:
-            refs.add(f"{provider_id.lower()}/{model.get('id')}")
+    for provider_id, provider in _dict(_dict(config.get("models")).get("providers")).items():
+        for model in _list(_dict(provider).get("models")):
+            refs.add(f"{provider_id.lower()}/{_dict(model).get('id')}")
     return refs
 
 
-def _chain_refs(where: str, value: Any) -> Iterator[tuple[str, str]]:
+def _chain_refs(where: str, value: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(value, str):
         yield where, value
     elif isinstance(value, dict):
         if "primary" in value:
             yield f"{where}.primary", value["primary"]
-        for index, ref in enumerate(value.get("fallbacks") or []):
+        for index, ref in enumerate(_list(value.get("fallbacks"))):
             yield f"{where}.fallbacks[{index}]", ref
 
 
-def iter_refs(config: dict[str, Any]) -> Iterator[tuple[str, str]]:
+def iter_refs(config: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     """(json path, model ref) for every primary, fallback, image model, alias and allow entry."""
-    agents = config.get("agents") or {}
-    defaults = agents.get("defaults") or {}
+    agents = _dict(config.get("agents"))
+    defaults = _dict(agents.get("defaults"))
     for key in ("model", "imageModel", "utilityModel", "pdfModel"):
         if key in defaults:
             yield from _chain_refs(f"agents.defaults.{key}", defaults[key])
-    for ref in defaults.get("models") or {}:
+    for ref in _dict(defaults.get("models")):
         if not ref.endswith("/*"):
             yield f"agents.defaults.models[{ref!r}]", ref
-    for index, ref in enumerate((defaults.get("modelPolicy") or {}).get("allow") or []):
+    for index, ref in enumerate(_list(_dict(defaults.get("modelPolicy")).get("allow"))):
         yield f"agents.defaults.modelPolicy.allow[{index}]", ref
-    for agent_id, entry in (agents.get("entries") or {}).items():
+    for agent_id, entry in _dict(agents.get("entries")).items():
         if isinstance(entry, dict) and "model" in entry:
             yield from _chain_refs(f"agents.entries.{agent_id}.model", entry["model"])
 
 
-# Shapes of real credentials; a rendered config is committed, so none may end up in it.
-SECRET_SHAPES = (
-    ("API key", re.compile(r"\bsk-(?:or-v1-|ant-|proj-)?[A-Za-z0-9_-]{20,}")),
-    ("AWS access key", re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
-    ("GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}")),
-    ("Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
-    ("password in a URL", re.compile(r"://[^/\s:@]+:[^/\s@]+@")),
-)
+# every shape of redaction.SECRET_SHAPES contains one of these literally
+_SECRET_MARKERS = ("sk-", "AKIA", "ASIA", "gh", "xox", "AIza", "glpat-", "eyJ", "PRIVATE KEY", "@")
 
 
-# every SECRET_SHAPES pattern contains one of these literally
-_SECRET_MARKERS = ("sk-", "AKIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "@")
-_ANY_SECRET = re.compile("|".join(shape.pattern for _, shape in SECRET_SHAPES))
-
-
-def iter_secrets(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
-    """(json path, kind) of every string that looks like a credential.
+def iter_secrets(
+    value: Any, where: str = "", field: str = "", shapes: bool = True
+) -> Iterator[tuple[str, str]]:
+    """(json path, kind) of every string that looks like a credential, and of every literal
+    value of a secret-named field (`token`, `password`, `apiKey`, anything under `headers`);
+    SecretRefs and `${VAR}` strings name a secret without holding it.
 
     Example:
         >>> list(iter_secrets({"a": ["https://u:pw@h/x", "sk-" + "x" * 24, "${KEY}"]}))
         [('a[0]', 'password in a URL'), ('a[1]', 'API key')]
+        >>> list(iter_secrets({"auth": {"token": "hunter2", "password": "${PW}"}}))
+        [('auth.token', 'literal value of a secret field')]
     """
     if isinstance(value, dict):
+        if redaction.is_reference(value):
+            return
         for key, item in value.items():
-            yield from iter_secrets(item, f"{where}.{key}" if where else str(key))
+            kind = redaction.secret_kind(key) if shapes else None
+            if kind is not None:  # a secret pasted as a key
+                yield f"{where}.<key>" if where else "<key>", kind
+            secret = field or (key if redaction.is_secret_field(key) else "")
+            if not secret and key == "headers":
+                secret = key
+            yield from iter_secrets(item, f"{where}.{key}" if where else str(key), secret, shapes)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from iter_secrets(item, f"{where}[{index}]")
-    elif isinstance(value, str) and _ANY_SECRET.search(value):
-        yield where, next(name for name, shape in SECRET_SHAPES if shape.search(value))
+            yield from iter_secrets(item, f"{where}[{index}]", field, shapes)
+    elif isinstance(value, str):
+        kind = redaction.secret_kind(value) if shapes else None
+        if kind is not None:
+            yield where, kind
+        elif field and value and not redaction.is_reference(value):
+            yield where, "literal value of a secret field"
 
 
 def check(text: str, path: str) -> list[Diagnostic]:
@@ -87,13 +102,13 @@ def check(text: str, path: str) -> list[Diagnostic]:
     config = json.loads(text)
     found: list[Diagnostic] = []
     span = Span(path)
-    aliases = {
-        entry.get("alias")
-        for entry in ((config.get("agents") or {}).get("defaults") or {}).get("models", {}).values()
-        if isinstance(entry, dict)
-    }
+    defaults = _dict(_dict(config.get("agents")).get("defaults"))
+    aliases = {_dict(entry).get("alias") for entry in _dict(defaults.get("models")).values()}
     declared = _declared_refs(config)
     for where, ref in iter_refs(config):
+        if not isinstance(ref, str):
+            found.append(error("PC304", f"{where} must be a model ref string", span))
+            continue
         provider, _, model = ref.partition("/")
         if f"{provider.lower()}/{model}" not in declared and ref not in aliases:
             found.append(
@@ -103,8 +118,8 @@ def check(text: str, path: str) -> list[Diagnostic]:
                     span,
                 )
             )
-    for agent_id in (config.get("agents") or {}).get("entries") or {}:
-        if not AGENT_ID_RE.match(agent_id):
+    for agent_id in _dict(_dict(config.get("agents")).get("entries")):
+        if not AGENT_ID_RE.fullmatch(agent_id):
             found.append(
                 error(
                     "PC304",
@@ -112,9 +127,9 @@ def check(text: str, path: str) -> list[Diagnostic]:
                     span,
                 )
             )
-    # cheap substring tests first: the walk that names paths runs only when one could match
+    # cheap substring tests first: the shape regexes run only when one could match
     suspect = any(marker in text for marker in _SECRET_MARKERS)
-    secrets = iter_secrets(config) if suspect else iter(())
+    secrets = iter_secrets(config, shapes=suspect)
     found.extend(
         error(
             "PC107",
@@ -124,7 +139,7 @@ def check(text: str, path: str) -> list[Diagnostic]:
         )
         for where, kind in secrets
     )
-    if not (config.get("gateway") or {}).get("mode"):
+    if not _dict(config.get("gateway")).get("mode"):
         found.append(
             error(
                 "PC304",

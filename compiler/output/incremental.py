@@ -38,12 +38,13 @@ from .. import __version__
 from ..diagnostics import (
     REPLACED,
     WOULD_BE_REPLACED,
+    CompileError,
     Diagnostic,
     Severity,
     Span,
     raise_if_errors,
 )
-from .writer import OUTPUT_DIR, WriteReport, write_atomic
+from .writer import OUTPUT_DIR, WriteReport, write_file
 
 FORMAT = "clawpolicy-compile-record"
 VERSION = 1
@@ -341,5 +342,5 @@ def store(root: Path, mode: Mode, record: Record, before: Mapping[str, str]) -> 
         "waiting": [_diagnostic_json(d) for d in record.waiting],
         "summary": _summary_json(record.summary),
     }
-    with suppress(OSError):  # a record that cannot be kept only costs the next compile time
-        write_atomic(path, json.dumps(document, separators=(",", ":")).encode("utf-8"))
+    with suppress(CompileError):  # a record that cannot be kept only costs the next compile time
+        write_file(path, json.dumps(document, separators=(",", ":")).encode("utf-8"))

@@ -4,13 +4,20 @@ Pure: templates come from the Project, not the disk. The model layer (`models`, 
 built as plain data, handed to the environment's template in a sandboxed Jinja2 environment
 (StrictUndefined; values go in with `tojson`), parsed back and re-emitted canonically: 2-space
 JSON, keys in template order, trailing newline. The only jinja2 user.
+
+A template is untrusted input. It renders from memory (an `{% include %}` reaches only the
+templates loaded from the repository; nothing reaches the process environment or a file) and
+within LIMITS: a deadline, a memory cap, an output cap, the sandbox's cap on `range` (100,000)
+and caps on `*` and `**`; any error it raises (division by zero, recursion, a huge range, a
+limit) is PC303 at the template's file:line, never a traceback. NaN and Infinity in its output
+are PC302.
 """
 
 import json
+import math
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -19,10 +26,27 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .. import jsontext
 from ..diagnostics import CompileError, Span, error
-from ..load.catalog import Offer, Price, json_ready
+from ..load.catalog import json_ready
 from ..load.project import Project
-from ..resolve.resolver import DEFAULT_SLOTS, ChainResult, Resolution
+from ..resolve.resolver import Resolution
+from . import guard
+from .modellayer import build_agents, build_models
 from .writer import config_path
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateLimits:
+    """What one template render may use (README "Guarantees")."""
+
+    seconds: float = 10.0
+    memory_bytes: int = 1024 * MIB
+    output_chars: int = 32 * MIB
+    number_bits: int = 4096  # the largest integer `*` and `**` may produce
+
+
+LIMITS = TemplateLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,91 +56,35 @@ class RenderedFile:
     text: str
 
 
-def _cost(price: Price) -> Decimal:
-    """OpenClaw wants numbers: unknown and variable prices render as 0 (no estimate)."""
-    return price if isinstance(price, Decimal) else Decimal(0)
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, plus caps on the two operators that build huge values in one step."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, name: str, left: Any, right: Any) -> Any:
+        _check_size(name, left, right)
+        return super().call_binop(context, name, left, right)
 
 
-def model_entry(offer: Offer) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "id": offer.id,
-        "name": offer.name,
-        "input": list(offer.input),
-    }
-    if offer.context_window is not None:
-        entry["contextWindow"] = offer.context_window
-    if offer.max_output is not None:
-        entry["maxTokens"] = offer.max_output
-    entry["reasoning"] = offer.capabilities.get("reasoning") is True
-    entry["cost"] = {
-        "input": _cost(offer.price["input"]),
-        "output": _cost(offer.price["output"]),
-        "cacheRead": _cost(offer.price["cache_read"]),
-        "cacheWrite": _cost(offer.price["cache_write"]),
-    }
-    return entry
-
-
-def _model_ref(result: ChainResult) -> dict[str, Any]:
-    refs = result.refs
-    return {"primary": refs[0], "fallbacks": list(refs[1:])}
-
-
-def build_models(resolution: Resolution) -> dict[str, Any]:
-    """`models`: merge mode, and each used provider with only the models referenced."""
-    used: dict[str, Offer] = {}
-    for result in resolution.chains():
-        for offer in result.chain:
-            used[offer.ref] = offer
-    providers: dict[str, Any] = {}
-    for provider in resolution.environment.providers:
-        offers = sorted((o for o in used.values() if o.provider == provider.id), key=lambda o: o.id)
-        if not offers:
-            continue
-        spec = provider.spec
-        body: dict[str, Any] = {"baseUrl": spec.base_url, "api": spec.api}
-        if spec.api_key is not None and not isinstance(spec.api_key, str):
-            body["apiKey"] = {"source": "env", "provider": "default", "id": spec.api_key.env}
-        body["models"] = [model_entry(o) for o in offers]
-        providers[provider.id] = body
-    return {"mode": "merge", "providers": providers}
-
-
-def build_agents(project: Project, resolution: Resolution) -> dict[str, Any]:
-    """`agents`: explicit ownership, defaults (model, image model, aliases, allowlist), entries."""
-    env = resolution.environment
-    defaults: dict[str, Any] = {}
-    for slot in DEFAULT_SLOTS:
-        chosen = resolution.defaults.get(slot.key)
-        if chosen is not None:
-            defaults[slot.config_key] = chosen.refs[0] if slot.primary_only else _model_ref(chosen)
-    if resolution.aliases:
-        defaults["models"] = {ref: {"alias": alias} for ref, alias in resolution.aliases.items()}
-    allowed = sorted({ref for result in resolution.chains() for ref in result.refs})
-    if allowed:
-        defaults["modelPolicy"] = {"allow": allowed}
-    if resolution.default_model is not None and resolution.default_model.merged.thinking:
-        defaults["thinkingDefault"] = resolution.default_model.merged.thinking
-    system_agent = env.spec.system_agent or next(iter(resolution.agents), None)
-    if system_agent is not None:
-        defaults["systemAgent"] = {"agentId": system_agent}
-    entries = {}
-    for agent_id, result in resolution.agents.items():
-        spec = project.agents[agent_id].spec
-        entry: dict[str, Any] = {}
-        if spec.name is not None:
-            entry["name"] = spec.name
-        if spec.description is not None:
-            entry["description"] = spec.description
-        entry["model"] = _model_ref(result)
-        if result.merged.thinking is not None:
-            entry["thinkingDefault"] = result.merged.thinking
-        entries[agent_id] = entry
-    return {"ownership": "explicit", "defaults": defaults, "entries": entries}
+def _check_size(name: str, left: Any, right: Any) -> None:
+    """Refuse `*` and `**` whose result would be larger than LIMITS allows, before computing."""
+    numbers = isinstance(left, int) and isinstance(right, int)
+    if name == "**" and numbers and right > 0 and abs(left) > 1:
+        bits = abs(left).bit_length() * right
+    elif name == "*" and numbers:
+        bits = abs(left).bit_length() + abs(right).bit_length()
+    elif name == "*" and isinstance(left, str | list | tuple) and isinstance(right, int):
+        bits = 0 if len(left) * right <= LIMITS.output_chars else LIMITS.number_bits + 1
+    elif name == "*" and isinstance(right, str | list | tuple) and isinstance(left, int):
+        bits = 0 if len(right) * left <= LIMITS.output_chars else LIMITS.number_bits + 1
+    else:
+        return
+    if bits > LIMITS.number_bits:
+        raise jinja2.exceptions.SecurityError(f"the result of {name} would be too large")
 
 
 def _environment(templates: Mapping[str, str]) -> jinja2.Environment:
-    env = ImmutableSandboxedEnvironment(
+    env = _Sandbox(
         loader=jinja2.FunctionLoader(partial(_template_source, dict(templates))),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -124,6 +92,7 @@ def _environment(templates: Mapping[str, str]) -> jinja2.Environment:
     )
     env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
     env.filters["tojson"] = _strict_tojson(env.filters["tojson"])
+    env.globals.pop("lipsum", None)  # generates any amount of text; a config has no use for it
     return env
 
 
@@ -157,14 +126,21 @@ def _template_line(exc: BaseException) -> tuple[str, int] | None:
 
 
 def render_template(templates: Mapping[str, str], name: str, context: Mapping[str, Any]) -> str:
-    """Render one template to text.
+    """Render one template to text within LIMITS.
 
     Raises:
-        CompileError: PC301 syntax, PC303 runtime (undefined variable...), PC114 not found.
+        CompileError: PC301 syntax, PC303 any runtime error or limit, PC114 not found.
     """
     path = f"templates/{name}"
+    env = _environment(templates)
     try:
-        return _environment(templates).get_template(name).render(**context)
+        try:
+            with guard.limited(LIMITS.seconds, LIMITS.memory_bytes):
+                return _render_capped(_compiled(env, name), context)
+        except (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound):
+            raise  # already located by jinja
+        except Exception:  # template code is user code: any error it raises is the template's
+            env.handle_exception()  # re-raises it located in the template, outside the limits
     except jinja2.TemplateSyntaxError as exc:
         where = Span(exc.filename or f"templates/{exc.name or name}", exc.lineno or 0, 1)
         raise CompileError(
@@ -174,11 +150,63 @@ def render_template(templates: Mapping[str, str], name: str, context: Mapping[st
         raise CompileError(
             (error("PC114", f"template templates/{exc.name} not found", Span(path)),)
         ) from None
-    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError, ValueError) as exc:
-        found = _template_line(exc)
-        where = Span(found[0], found[1], 1) if found else Span(path)
-        notes = f"note: variables available: {', '.join(sorted(context))}"
-        raise CompileError((error("PC303", f"template error: {exc}", where, notes),)) from None
+    except Exception as exc:  # as above: a user error at the template's line, never exit 3
+        raise _runtime_error(exc, path, context) from None
+    raise AssertionError("unreachable: handle_exception always raises")
+
+
+def _runtime_error(exc: Exception, path: str, context: Mapping[str, Any]) -> CompileError:
+    notes: tuple[str, ...] = ()
+    if isinstance(exc, guard.TimeLimit):
+        message = f"template rendering took longer than {LIMITS.seconds:g} s"
+        notes = ("hint: look for a loop or a recursion that never ends",)
+    elif isinstance(exc, MemoryError):
+        message = f"template rendering needs more than {LIMITS.memory_bytes // MIB} MiB of memory"
+    elif isinstance(exc, RecursionError):
+        message = "template recursion too deep (a macro that calls itself without end?)"
+    elif isinstance(exc, OutputLimit):
+        message, where_path, line = exc.args
+        return CompileError((error("PC303", message, Span(where_path or path, line, 1)),))
+    else:
+        message = f"template error: {_clip(str(exc))}"
+        notes = (f"note: variables available: {', '.join(sorted(context))}",)
+    found = _template_line(exc)
+    where = Span(found[0], found[1], 1) if found else Span(path)
+    return CompileError((error("PC303", message, where, *notes),))
+
+
+def _compiled(env: jinja2.Environment, name: str) -> jinja2.Template:
+    """The template compiled; an expression nested past Python's recursion limit is a syntax
+    error (PC301), not a runtime one."""
+    try:
+        return env.get_template(name)
+    except RecursionError:
+        message = "expressions nested too deeply to compile"
+        raise jinja2.TemplateSyntaxError(message, 0, name, f"templates/{name}") from None
+
+
+def _render_capped(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+    """Render chunk by chunk, stopping as soon as the output passes LIMITS.output_chars."""
+    chunks: list[str] = []
+    size = 0
+    rendering = template.root_render_func(template.new_context(dict(context)))
+    for chunk in rendering:
+        size += len(chunk)
+        if size > LIMITS.output_chars:
+            frame = getattr(rendering, "gi_frame", None)  # where the template is now
+            line = template.get_corresponding_lineno(frame.f_lineno) if frame else 0
+            message = f"template output is larger than {LIMITS.output_chars // MIB} MiB"
+            raise OutputLimit(message, template.filename or "", line)
+        chunks.append(chunk)
+    return "".join(chunks)
+
+
+class OutputLimit(Exception):
+    """A template's output passed LIMITS.output_chars (message, template path, line)."""
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def parse_rendered(raw: str, path: str) -> Any:
@@ -189,7 +217,23 @@ def parse_rendered(raw: str, path: str) -> Any:
         CompileError: PC302 when the text is not JSON.
     """
     try:
-        return json.loads(raw, object_pairs_hook=_unique_keys)
+        return json.loads(
+            raw,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+        )
+    except _NotFiniteError as exc:
+        raise CompileError(
+            (
+                error(
+                    "PC302",
+                    f"rendered template holds {exc.args[0]}, which JSON cannot carry",
+                    Span(path),
+                    "note: NaN and infinite numbers are not JSON; OpenClaw would reject them",
+                ),
+            )
+        ) from None
     except _DuplicateKeyError as exc:
         raise CompileError(
             (
@@ -206,24 +250,46 @@ def parse_rendered(raw: str, path: str) -> Any:
             (error("PC302", "rendered template nests too deeply", Span(path)),)
         ) from None
     except json.JSONDecodeError as exc:
-        lines = raw.splitlines()
-        excerpt = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
-        raise CompileError(
-            (
-                error(
-                    "PC302",
-                    f"rendered template is not valid JSON: {exc.msg} at rendered line "
-                    f"{exc.lineno}, column {exc.colno}",
-                    Span(path),
-                    f"note: rendered line {exc.lineno}: {excerpt.strip()[:160]}",
-                    "hint: insert values with {{ value | tojson }}; never quote them by hand",
-                ),
-            )
-        ) from None
+        raise _invalid_json(raw, path, exc) from None
+    except ValueError as exc:  # Python's limit on integer digits
+        message = f"rendered template is not valid JSON: {_clip(str(exc), 120)}"
+        raise CompileError((error("PC302", message, Span(path)),)) from None
+
+
+def _invalid_json(raw: str, path: str, exc: json.JSONDecodeError) -> CompileError:
+    lines = raw.splitlines()
+    excerpt = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
+    return CompileError(
+        (
+            error(
+                "PC302",
+                f"rendered template is not valid JSON: {exc.msg} at rendered line "
+                f"{exc.lineno}, column {exc.colno}",
+                Span(path),
+                f"note: rendered line {exc.lineno}: {excerpt.strip()[:160]}",
+                "hint: insert values with {{ value | tojson }}; never quote them by hand",
+            ),
+        )
+    )
 
 
 class _DuplicateKeyError(ValueError):
     pass
+
+
+class _NotFiniteError(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotFiniteError(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFiniteError(text)
+    return value
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def import_litellm(document: Any, options: ImportOptions) -> ImportResult:
     for provider, model_id, key, entry in ordered:
         if wanted and provider not in wanted:
             collector.skip("provider not selected (--only-provider)")
-        elif not PROVIDER_ID_RE.match(provider):
+        elif not PROVIDER_ID_RE.fullmatch(provider):
             collector.skip("provider id not valid for OpenClaw")
         else:
             _add(entry, provider, model_id, Where(path, key), collector)

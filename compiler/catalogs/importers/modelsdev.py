@@ -90,7 +90,7 @@ def _selected(providers: Mapping[str, Any], only: tuple[str, ...], path: str) ->
                 f"--only-provider '{provider_id}' is not in the file",
                 *((hint,) if hint else ()),
             )
-        if not PROVIDER_ID_RE.match(provider_id):
+        if not PROVIDER_ID_RE.fullmatch(provider_id):
             raise import_error(
                 path,
                 f"--only-provider '{provider_id}' is not a valid provider id",
@@ -102,7 +102,7 @@ def _selected(providers: Mapping[str, Any], only: tuple[str, ...], path: str) ->
 def _provider_skip(provider_id: str, wanted: frozenset[str]) -> str | None:
     if wanted and provider_id not in wanted:
         return "provider not selected (--only-provider)"
-    if not PROVIDER_ID_RE.match(provider_id):
+    if not PROVIDER_ID_RE.fullmatch(provider_id):
         return "provider id not valid for OpenClaw"
     return None
 

@@ -25,7 +25,8 @@ from pydantic import ValidationError
 
 from ...diagnostics import CompileError, Diagnostic, Span, error, raise_if_errors
 from ...load.catalog import FORMAT, VERSION
-from ...load.spec import PROVIDER_ID_RE, CatalogSpec, OfferSpec
+from ...load.spec import MAX_DIGITS, MAX_PRICE, PROVIDER_ID_RE, CatalogSpec, OfferSpec
+from ...redaction import looks_secret, shown
 
 Kind = Literal["str", "int", "number", "bool", "list", "object"]
 PriceValue = Decimal | Literal["variable"] | None
@@ -173,7 +174,7 @@ def read_date(entry: Mapping[str, Any], dotted: str, where: Where) -> date | Non
     text = read(entry, dotted, "str", where)
     if not text:
         return None
-    if not _DATE_RE.match(text):
+    if not _DATE_RE.fullmatch(text):
         raise where.fail(f"'{dotted}' must be a date YYYY-MM-DD, got {text!r}")
     try:
         return date.fromisoformat(text)
@@ -197,13 +198,31 @@ def smallest(*values: int | None) -> int | None:
     return min(stated) if stated else None
 
 
+def _exact(value: int | float) -> Decimal:
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def _price(exact: Decimal, scale: Decimal, where: Where, name: str, given: object) -> Decimal:
+    """`exact * scale` in USD per 1M tokens, checked against the bounds every importer shares:
+    finite, not negative, at most MAX_PRICE, at most MAX_DIGITS significant digits."""
+    shown = _describe(given)
+    if not exact.is_finite():
+        raise where.fail(f"'{name}' must be a finite number, got {shown}")
+    if exact < 0:
+        raise where.fail(f"'{name}' must not be negative, got {shown}")
+    digits = "".join(map(str, exact.as_tuple().digits)).strip("0")
+    if len(digits) > MAX_DIGITS:  # counted on the text: normalize() would round first
+        raise where.fail(f"'{name}' has more than {MAX_DIGITS} significant digits")
+    if exact * scale > MAX_PRICE:
+        raise where.fail(f"'{name}' is more than {MAX_PRICE} USD per 1M tokens, got {shown}")
+    return _plain(exact * scale)
+
+
 def per_million(value: int | float | None, where: Where, name: str) -> Decimal | None:
     """A JSON number already in USD per 1M tokens, as an exact Decimal (3.75 stays 3.75)."""
     if value is None:
         return None
-    if value < 0:
-        raise where.fail(f"'{name}' must not be negative, got {value!r}")
-    return _plain(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
+    return _price(_exact(value), Decimal(1), where, name, value)
 
 
 def per_token_number(value: int | float | None, where: Where, name: str) -> Decimal | None:
@@ -216,10 +235,7 @@ def per_token_number(value: int | float | None, where: Where, name: str) -> Deci
     """
     if value is None:
         return None
-    if value < 0:
-        raise where.fail(f"'{name}' must not be negative, got {value!r}")
-    exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    return _plain(exact * MILLION)
+    return _price(_exact(value), MILLION, where, name, value)
 
 
 def per_token_text(text: str | None, where: Where, name: str) -> PriceValue:
@@ -239,10 +255,8 @@ def per_token_text(text: str | None, where: Where, name: str) -> PriceValue:
     try:
         exact = Decimal(text)
     except InvalidOperation as exc:
-        raise where.fail(f"'{name}' must be a decimal string, got {text!r}") from exc
-    if not exact.is_finite() or exact < 0:
-        raise where.fail(f"'{name}' must be a price >= 0 or \"-1\", got {text!r}")
-    return _plain(exact * MILLION)
+        raise where.fail(f"'{name}' must be a decimal string, got {_describe(text)}") from exc
+    return _price(exact, MILLION, where, name, text)
 
 
 def _plain(value: Decimal) -> Decimal:
@@ -294,11 +308,11 @@ def vendor_of(model_id: str, fallback: str) -> str:
 
 def check_provider_id(provider: str, path: str) -> str:
     """A provider id usable as an OpenClaw provider key, or a PC501 error."""
-    if not PROVIDER_ID_RE.match(provider):
+    if not PROVIDER_ID_RE.fullmatch(provider) or looks_secret(provider):
         raise import_error(
             path,
-            f"provider id '{provider}' is not valid",
-            f"note: provider ids must match {PROVIDER_ID_RE.pattern}",
+            f"provider id {shown(provider, 'id')} is not valid",
+            f"note: provider ids must match {PROVIDER_ID_RE.pattern} and not look like a secret",
         )
     return provider
 

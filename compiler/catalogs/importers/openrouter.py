@@ -47,7 +47,7 @@ from .offers import (
 
 FORMAT_NAME = "openrouter"
 ROUTER_PREFIX = "openrouter/"
-_SLUG_DATE = re.compile(r"-(\d{4})(\d{2})(\d{2})$")
+_SLUG_DATE = re.compile(r"-(\d{4})(\d{2})(\d{2})\Z")
 
 
 def import_openrouter(document: Any, options: ImportOptions) -> ImportResult:
