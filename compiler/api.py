@@ -207,8 +207,8 @@ def compile_project(options: CompileOptions) -> CompileResult:
 
 
 def _compile_and_record(options: CompileOptions, root: Path) -> CompileResult:
-    record = options.incremental and not options.upgrade
-    before = incremental.fingerprint(root) if record else None
+    record = options.incremental and not options.upgrade and incremental.record_path(root)
+    before = incremental.fingerprint(root) if record else None  # None: no record is kept
     result, found, waiting = _compile(options, root)
     kept = Record(
         tuple(found),
@@ -221,14 +221,15 @@ def _compile_and_record(options: CompileOptions, root: Path) -> CompileResult:
         warnings = incremental.finish(found, waiting, options.mode)
     except CompileError:
         if before is not None and not any(d.severity is Severity.ERROR for d in found):
-            incremental.store(root, replace(options.mode, check=True), kept, before)
+            read = result.project.input_digests
+            incremental.store(root, replace(options.mode, check=True), kept, before, read)
         raise
     report = None
     if options.write:
         writing = not options.check
         report = writer.write(result.files, root, options.check, locked=writing)
     if before is not None:
-        incremental.store(root, options.mode, kept, before)
+        incremental.store(root, options.mode, kept, before, result.project.input_digests)
     return replace(result, report=report, warnings=warnings)
 
 

@@ -9,6 +9,7 @@ replayed run never calls them. The reference output is a full compile with recor
 """
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -82,7 +83,8 @@ def records_off() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def records_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CI", raising=False)  # records are off in CI, but these tests need them
+    for name in incremental.CI_VARIABLES:  # records are off in CI, but these tests need them
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
@@ -304,3 +306,120 @@ def _tmp() -> Iterator[Path]:
 
     with tempfile.TemporaryDirectory() as where:
         yield Path(where)
+
+
+@pytest.mark.parametrize("relpath", ["templates/all", "policies/teams/all", "rendered/e/all"])
+@pytest.mark.parametrize("kind", ["link-to-root", "fifo"])
+def test_an_input_the_loader_would_refuse_is_never_read_and_keeps_no_record(
+    relpath: str, kind: str, repo: Path
+) -> None:
+    """A symlink to / or a FIFO is never followed or opened for a fingerprint (the walk would
+    hang): no record applies, and the run prints what a full run prints."""
+    path = incremental.record_path(repo)
+    assert path is not None
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(repo / relpath)
+    else:
+        (repo / relpath).symlink_to("/")
+    assert incremental.fingerprint(repo) is None
+    with records_off():
+        full = run(repo, "validate")
+    assert run(repo, "validate") == full
+    assert not path.exists()
+
+
+def _replays(root: Path, *args: str) -> bool:
+    """True when `args` on `root` is answered from the record (the stages are not called)."""
+    calls = []
+    real = api.compile_project
+
+    def counted(*given: Any, **named: Any) -> Any:
+        calls.append(given)
+        return real(*given, **named)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(api, "compile_project", counted)
+        run(root, *args)
+    return not calls
+
+
+@pytest.mark.parametrize(
+    "move",
+    [
+        pytest.param(("policies/teams/team.yaml", "elsewhere/team.yaml"), id="policy-file"),
+        pytest.param(("rendered/e", "elsewhere/e"), id="rendered-folder"),
+    ],
+)
+def test_a_file_moved_behind_a_symlink_is_a_change(move: tuple[str, str], repo: Path) -> None:
+    """Same bytes, but a symlink on the way (the writer refuses rendered/<env> as one)."""
+    source, target = (repo / part for part in move)
+    assert _replays(repo, "compile")
+    target.parent.mkdir()
+    source.rename(target)
+    source.symlink_to(os.path.relpath(target, source.parent))
+    assert not _replays(repo, "compile", "--check")
+    with records_off():
+        full = run(repo, "compile", "--check")
+    assert run(repo, "compile", "--check") == full
+
+
+def test_a_catalog_outside_the_scanned_folders_is_recorded(
+    make_project: Callable[..., Path],
+) -> None:
+    files = _files()
+    catalog = files.pop("policies/catalogs/c.json")
+    files["data/c.json"] = catalog
+    for name in ("e", "f"):
+        key = f"policies/environments/{name}.yaml"
+        files[key] = files[key].replace("catalogs/c.json", "../data/c.json")
+    root = make_project(files)
+    assert run(root, "compile")[0] == 0
+    assert _replays(root, "compile", "--check")
+    (root / "data/c.json").write_text(catalog.replace('"2026-11-20"', '"2026-11-21"'))
+    assert not _replays(root, "compile", "--check")
+
+
+def test_no_home_folder_means_no_record(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def homeless() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("CLAWPOLICY_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", homeless)
+    assert incremental.record_path(repo) is None
+    assert run(repo, "validate")[0] == 0
+
+
+def test_a_record_with_a_broken_number_means_a_full_compile(repo: Path) -> None:
+    path = incremental.record_path(repo)
+    assert path is not None
+    data = json.loads(path.read_bytes())
+    for env in data["summary"]["environments"].values():
+        env["cost"] = "x"
+    path.write_text(json.dumps(data))
+    with records_off():
+        full = run(repo, "validate")
+    assert run(repo, "validate") == full
+
+
+def test_a_replayed_writing_compile_is_refused_beside_another_writer(repo: Path) -> None:
+    from compiler.output.writer import write_lock
+
+    assert _replays(repo, "compile")
+    with write_lock(repo):
+        code, _, err = run(repo, "compile")
+        assert code == 2 and "PC309" in err
+        assert run(repo, "compile", "--check")[0] == 0  # readers take no lock
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "off"),
+    [("CI", "1", True), ("CI", "True", True), ("CI", "false", False), ("CI", "", False),
+     ("JENKINS_URL", "http://ci", True), ("GITHUB_ACTIONS", "true", True)],
+)  # fmt: skip
+def test_records_are_off_on_any_ci_runner(
+    name: str, value: str, off: bool, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, value)
+    assert (incremental.record_path(repo) is None) is off

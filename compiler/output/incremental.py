@@ -19,8 +19,9 @@ longer cause; the record leaves PC207 out.
 Records live outside the repository, in the user's cache folder (`$CLAWPOLICY_CACHE_DIR`, else
 `$XDG_CACHE_HOME/clawpolicy`, else `~/.cache/clawpolicy`), one file per repository path, written
 atomically: a pull request cannot plant one, and the repository gains no file. They are off when
-`CI` is `true` (a fresh runner has nothing to reuse, and a folder shared between runs must not
-decide a check) or when `CLAWPOLICY_CACHE_DIR` is set but empty.
+a CI runner is detected (`CI` set to anything but `false` or `0`, or GitHub Actions, GitLab,
+Jenkins, Buildkite, Azure variables: a fresh runner has nothing to reuse, and a folder shared
+between runs must not decide a check) or when `CLAWPOLICY_CACHE_DIR` is set but empty.
 """
 
 import hashlib
@@ -31,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +46,21 @@ from ..diagnostics import (
     Span,
     raise_if_errors,
 )
-from .writer import OUTPUT_DIR, WriteReport, write_file
+from ..load import repofiles
+from .writer import OUTPUT_DIR, WriteReport, write_file, write_lock
 
 FORMAT = "clawpolicy-compile-record"
 VERSION = 1
 SCANNED = ("policies", "templates", OUTPUT_DIR)
 FOLDER = "dir"  # the digest recorded for a folder of rendered/ (its name is what counts)
+# The libraries whose behaviour shapes a compile's outputs or diagnostics: another version of
+# one never trusts a record of the last.
+RUNTIME_LIBRARIES = ("pydantic", "pydantic-core", "PyYAML", "Jinja2", "MarkupSafe", "jsonschema")
+# Records are off on CI runners: a fresh runner has nothing to reuse, and a folder shared
+# between runs must not decide a check.
+CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "BUILDKITE", "TF_BUILD")
+MISSING = "missing"  # the digest recorded for an input that is not there
+MAX_INPUT_FILES = 50_000  # files under one of SCANNED (the loader's own limits are lower)
 PACKAGE = Path(__file__).resolve().parents[1]
 
 
@@ -157,36 +168,74 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class _Unreadable(Exception):
+    """An input clawpolicy would refuse to read (outside the repository, not a regular file,
+    over a limit): no record describes it, so the compile runs in full and reports it."""
+
+
+def _file_digest(root: Path, path: Path) -> str:
+    """sha256 of one input, read as the loader reads (inside `root`, regular, capped)."""
+    try:
+        return digest(repofiles.read_bytes(path, repofiles.MAX_DATA_BYTES, root))
+    except FileNotFoundError:
+        return MISSING
+    except repofiles.FileProblem as exc:
+        raise _Unreadable(str(exc)) from None
+
+
 def _walk(root: Path, top: str, found: dict[str, str]) -> None:
-    """sha256 of every file below `top` (symlinks followed, each real folder once)."""
-    seen: set[str] = set()
-    for folder, dirs, files in os.walk(root / top, followlinks=True):
-        real = os.path.realpath(folder)
-        if real in seen:
-            dirs.clear()
-            continue
-        seen.add(real)
-        relative = Path(folder).relative_to(root).as_posix()
-        if relative == OUTPUT_DIR:
-            found.update({f"{OUTPUT_DIR}/{name}/": FOLDER for name in dirs})
-        for name in files:
-            try:
-                found[f"{relative}/{name}"] = digest((Path(folder) / name).read_bytes())
-            except OSError:
-                found[f"{relative}/{name}"] = "unreadable"
+    """sha256 of every file below `top`, the target of every symlink on the way (a file moved
+    behind a symlink reads the same bytes, yet the loader or writer may refuse it), and the
+    folders of rendered/ by name (PC305). Never leaves `root`, never opens a FIFO or device."""
+    start = root / top
+    if not os.path.lexists(start):
+        return
+    pending = [(start, 0)]
+    visited = 0
+    while pending:
+        current, depth = pending.pop()
+        visited += 1
+        if visited > MAX_INPUT_FILES or depth > repofiles.MAX_WALK_DEPTH:
+            raise _Unreadable(f"{top} is too large or too deep")
+        _note_link(root, current, found)
+        try:
+            repofiles.confine(root, current)
+            with os.scandir(current) as entries:
+                names = sorted(entry.name for entry in entries)
+        except (repofiles.FileProblem, OSError) as exc:
+            raise _Unreadable(str(exc)) from None
+        for name in names:
+            path = current / name
+            relative = path.relative_to(root).as_posix()
+            if path.is_dir():
+                if current == start and top == OUTPUT_DIR:
+                    found[f"{relative}/"] = FOLDER
+                pending.append((path, depth + 1))
+            else:
+                _note_link(root, path, found)
+                found[relative] = _file_digest(root, path)
+            if len(found) > MAX_INPUT_FILES:
+                raise _Unreadable(f"{top} holds more than {MAX_INPUT_FILES} files")
 
 
-def fingerprint(root: Path, extra: Iterable[str] = ()) -> dict[str, str]:
-    """Repo-relative path -> sha256 of every file a compile of `root` may read or write."""
+def _note_link(root: Path, path: Path, found: dict[str, str]) -> None:
+    if path.is_symlink():
+        found[f"{path.relative_to(root).as_posix()}@"] = "link:" + os.readlink(path)
+
+
+def fingerprint(root: Path, extra: Iterable[str] = ()) -> dict[str, str] | None:
+    """Repo-relative path -> sha256 of every file a compile of `root` may read or write; None
+    when one cannot be read the way the loader reads (then no record applies)."""
     found: dict[str, str] = {}
-    for top in SCANNED:
-        _walk(root, top, found)
-    for relpath in extra:
-        if relpath not in found:
-            try:
-                found[relpath] = digest((root / relpath).read_bytes())
-            except OSError:
-                found[relpath] = "missing"
+    try:
+        for top in SCANNED:
+            _walk(root, top, found)
+        for relpath in extra:
+            if relpath not in found:
+                _note_link(root, root / relpath, found)
+                found[relpath] = _file_digest(root, root / relpath)
+    except _Unreadable:
+        return None
     return found
 
 
@@ -200,7 +249,14 @@ def _build() -> str:
             stat = (Path(folder) / name).stat()
             relative = Path(folder, name).relative_to(PACKAGE).as_posix()
             parts.append(f"{relative}:{stat.st_size}:{stat.st_mtime_ns}")
-    return digest("\n".join([__version__, sys.version, *sorted(parts)]).encode("utf-8"))
+    libraries = []
+    for name in RUNTIME_LIBRARIES:
+        try:
+            libraries.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            libraries.append(f"{name} missing")
+    text = "\n".join([__version__, sys.version, *libraries, *sorted(parts)])
+    return digest(text.encode("utf-8"))
 
 
 def _key(mode: Mode) -> str:
@@ -210,9 +266,15 @@ def _key(mode: Mode) -> str:
 # --------------------------------------------------------------------------- records
 
 
+def _is_set(value: str | None) -> bool:
+    return value is not None and value.strip().lower() not in ("", "0", "false")
+
+
 def record_path(root: Path) -> Path | None:
     """Where the records of the repository at `root` live (None: records are off)."""
-    if os.environ.get("CI") == "true":
+    if any(
+        os.environ.get(name, "").strip().lower() not in ("", "0", "false") for name in CI_VARIABLES
+    ):
         return None
     configured = os.environ.get("CLAWPOLICY_CACHE_DIR")
     if configured is not None and not configured.strip():
@@ -220,7 +282,12 @@ def record_path(root: Path) -> Path | None:
     if configured:
         base = Path(configured)
     else:
-        home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        home = os.environ.get("XDG_CACHE_HOME")
+        if not home:
+            try:
+                home = str(Path.home() / ".cache")
+            except RuntimeError:  # no HOME and no passwd entry (an arbitrary-uid container)
+                return None
         base = Path(home) / "clawpolicy"
     name = digest(str(root.resolve()).encode("utf-8"))[:32]
     return base / "compile" / f"{name}.json"
@@ -285,7 +352,7 @@ def _read(path: Path, mode: Mode) -> tuple[Record, dict[str, str]] | None:
             tuple(map(str, data["extra"])),
         )
         return record, {str(k): str(v) for k, v in data["inputs"].items()}
-    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+    except (OSError, ArithmeticError, ValueError, TypeError, KeyError, IndexError, AttributeError):
         return None  # absent, unreadable or not ours: compile in full
 
 
@@ -301,8 +368,12 @@ def replay(root: Path, mode: Mode) -> Outcome | None:
     if found is None:
         return None
     record, inputs = found
-    now = fingerprint(root, record.extra)
-    if now != inputs:
+    if not mode.writes_nothing:
+        with write_lock(root):  # a writing run is refused (PC309) beside another, as in full
+            now = fingerprint(root, record.extra)
+    else:
+        now = fingerprint(root, record.extra)
+    if now is None or now != inputs:
         return None
     stale = sorted(p for p, d in record.outputs.items() if now.get(p) != d)
     if stale and not mode.writes_nothing:
@@ -315,13 +386,23 @@ def replay(root: Path, mode: Mode) -> Outcome | None:
     return Outcome(record.summary, report, warnings, replayed=True)
 
 
-def store(root: Path, mode: Mode, record: Record, before: Mapping[str, str]) -> None:
-    """Keep `record` of a compile that read the files `before` describes and wrote its
-    outputs (when `mode` writes). Nothing is kept when an input changed while it ran."""
+def store(
+    root: Path,
+    mode: Mode,
+    record: Record,
+    before: Mapping[str, str],
+    read: Mapping[str, str] | None = None,
+) -> None:
+    """Keep `record` of a compile that read the files `before` describes (and `read`: the
+    sha256 of each file the loader read, as it read it) and wrote its outputs (when `mode`
+    writes). Nothing is kept when an input changed while it ran, even changed and back."""
     path = record_path(root)
     if path is None:
         return
     expected = dict(before)
+    for relpath, sha in (read or {}).items():
+        if expected.setdefault(relpath, sha) != sha:
+            return  # the loader read other bytes than the fingerprint saw
     found = record.found
     if not mode.writes_nothing:
         written = [p for p, d in record.outputs.items() if before.get(p) != d]
