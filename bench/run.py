@@ -123,6 +123,11 @@ def main() -> None:
     runs = args.runs or (1 if args.quick else 5)
     agents = sizes(args.agents, QUICK_AGENTS if args.quick else AGENTS)
     offers = sizes(args.offers, OFFERS)
+    # No-op compiles replay the record of the last compile (compiler/output/incremental.py):
+    # records on (they are off under CI=true), in a folder of this run only.
+    records = tempfile.TemporaryDirectory(prefix="clawpolicy-bench-records-")
+    os.environ.pop("CI", None)
+    os.environ["CLAWPOLICY_CACHE_DIR"] = records.name
     info = machine()
     info["load average (1/5/15 min), start"] = load_average()
     print(f"machine: {info}", file=sys.stderr)

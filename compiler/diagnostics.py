@@ -13,6 +13,10 @@ from typing import NamedTuple
 
 from .redaction import printable
 
+# PC207 says what a compile did with locked choices; a compile that writes nothing, what it would
+REPLACED = "no longer fit and were replaced"
+WOULD_BE_REPLACED = "no longer fit and would be replaced"
+
 
 class Severity(StrEnum):
     ERROR = "error"

@@ -26,6 +26,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def compile_records(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test keeps its compile records (compiler.output.incremental) in a folder of its
+    own, never in the user's cache."""
+    folder = tmp_path_factory.mktemp("records")
+    monkeypatch.setenv("CLAWPOLICY_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-goldens"))

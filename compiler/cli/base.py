@@ -37,6 +37,7 @@ from ..jsontext import chain_json
 from ..redaction import printable, redact_text
 
 if TYPE_CHECKING:
+    from ..output.incremental import EnvironmentSummary
     from ..resolve.resolver import Resolution
 
 EXIT_OK, EXIT_CHANGES, EXIT_USER, EXIT_INTERNAL = 0, 1, 2, 3
@@ -134,7 +135,9 @@ def command_name() -> str:
     return "-".join(reversed(names))
 
 
-def environments_json(resolutions: Mapping[str, "Resolution"]) -> dict[str, Any]:
+def environments_json(
+    resolutions: Mapping[str, "Resolution"] | Mapping[str, "EnvironmentSummary"],
+) -> dict[str, Any]:
     """Every compiled environment: its monthly cost and each agent's chain (docs/json.md)."""
     return {
         name: {

@@ -30,7 +30,9 @@ from .cost import cost
 from .gitops import COMMANDS
 
 if TYPE_CHECKING:
-    from .. import api
+    from pathlib import Path
+
+    from ..output.incremental import Mode, Outcome
 
 MAIN_EPILOG = """\b
 Examples:
@@ -60,14 +62,39 @@ def main_group() -> None:
     """Compile YAML model-routing policies into OpenClaw configs (openclaw.json)."""
 
 
-def _summary(result: "api.CompileResult", check: bool) -> str:
-    report = result.report
+def _compiled(root: "Path", mode: "Mode", upgrade: tuple[bool, tuple[str, ...]]) -> "Outcome":
+    """Replayed from the record of an earlier compile of the same inputs (no stage is even
+    imported), else compiled in full and recorded."""
+    from ..output import incremental
+
+    if not upgrade[0]:
+        replayed = incremental.replay(root.resolve(), mode)
+        if replayed is not None:
+            return replayed
+    from .. import api
+
+    options = api.CompileOptions(
+        root=root,
+        envs=mode.envs,
+        check=mode.check,
+        upgrade=upgrade[0],
+        upgrade_agents=upgrade[1],
+        strict=mode.strict,
+        write=mode.write,
+        incremental=True,
+    )
+    return api.compile_project(options).outcome()
+
+
+def _summary(outcome: "Outcome", check: bool) -> str:
+    report = outcome.report
     assert report is not None
+    environments = outcome.summary.environments
     verb = "would change" if check else "wrote"
     lines = [f"{verb} {path}" for path in report.changed]
     lines.append(
-        f"{len(result.resolutions)} environment(s), "
-        f"{sum(len(r.agents) for r in result.resolutions.values())} agent chain(s); "
+        f"{len(environments)} environment(s), "
+        f"{sum(len(e.agents) for e in environments.values())} agent chain(s); "
         f"{len(report.changed)} file(s) {'out of date' if check else 'changed'}, "
         f"{len(report.unchanged)} unchanged"
     )
@@ -76,17 +103,17 @@ def _summary(result: "api.CompileResult", check: bool) -> str:
     return "\n".join(lines)
 
 
-def _compile_payload(result: "api.CompileResult") -> dict[str, Any]:
+def _compile_payload(outcome: "Outcome") -> dict[str, Any]:
     """`changed` and `files` (compile only), then every environment's chains and cost."""
     payload: dict[str, Any] = {}
-    report = result.report
+    report = outcome.report
     if report is not None:
         payload["changed"] = bool(report.changed)
         payload["files"] = [
             *({"path": path, "status": "changed"} for path in report.changed),
             *({"path": path, "status": "unchanged"} for path in report.unchanged),
         ]
-    payload["environments"] = environments_json(result.resolutions)
+    payload["environments"] = environments_json(outcome.summary.environments)
     return payload
 
 
@@ -118,21 +145,14 @@ def compile_command(
     common: Common,
 ) -> None:
     """Render rendered/<env>/openclaw.json and its lock for each environment."""
-    from .. import api
+    from ..output.incremental import Mode
 
     out = common.out
     if agents and not upgrade:
         raise click.UsageError("AGENT arguments go with --upgrade")
-    options = api.CompileOptions(
-        root=common.root,
-        envs=envs,
-        check=check,
-        upgrade=upgrade,
-        upgrade_agents=agents,
-        strict=strict,
-    )
+    mode = Mode(envs=envs, check=check, strict=strict)
     with user_errors(out):
-        result = api.compile_project(options)
+        result = _compiled(common.root, mode, (upgrade, agents))
     assert result.report is not None
     stale = [
         diagnostics.error(
@@ -159,19 +179,20 @@ def compile_command(
 @common_options(("text", "json", "github"))
 def validate_command(strict: bool, common: Common) -> None:
     """Check every policy file and resolve every chain; write nothing."""
-    from .. import api
+    from ..output.incremental import Mode
 
     out = common.out
     with user_errors(out):
-        result = api.validate_project(common.root, strict=strict)
+        result = _compiled(common.root, Mode(write=False, strict=strict), (False, ()))
     out.diagnostics(result.warnings)
+    summary = result.summary
     if out.format == "json":
         out.report(_compile_payload(result), result.warnings)
     else:
-        agents = sum(len(r.agents) for r in result.resolutions.values())
+        agents = sum(len(e.agents) for e in summary.environments.values())
         out.result(
-            f"ok: {len(result.project.tiers)} tier(s), {len(result.project.agents)} "
-            f"agent(s), {len(result.resolutions)} environment(s), {agents} chain(s)"
+            f"ok: {summary.tiers} tier(s), {summary.agents} "
+            f"agent(s), {len(summary.environments)} environment(s), {agents} chain(s)"
         )
     raise SystemExit(EXIT_OK)
 

@@ -94,6 +94,7 @@ class _Scope:
 
     layer: Constraints
     offers: tuple[Offer, ...]
+    catalog: str = ""  # whose offers: "" every environment's, else one environment's name
 
 
 def _scopes(
@@ -115,7 +116,7 @@ def _scopes(
             *env.tier_overrides.values(),
             *(o.layer for o in env.agent_overrides.values()),
         ):
-            yield _Scope(layer, own)
+            yield _Scope(layer, own, env.name)
 
 
 def glob_findings(
@@ -123,18 +124,24 @@ def glob_findings(
 ) -> list[Diagnostic]:
     """A prefer/avoid glob or a vendors name of any layer that matches no offer it could meet."""
     found = []
+    matched: dict[tuple[str, str], bool] = {}  # (scope.catalog, glob): layers share globs
+    vendors: dict[str, list[str]] = {}
     for scope in _scopes(tiers, agents, envs):
         if not scope.offers:
             continue  # no offers at all: the provider checks say why
         spec = scope.layer.spec
         for key in ("prefer", "avoid"):
             for pattern in getattr(spec, key) or ():
-                if not any(_matches(pattern, o) for o in scope.offers):
+                seen = (scope.catalog, pattern)
+                if seen not in matched:
+                    matched[seen] = any(_matches(pattern, o) for o in scope.offers)
+                if not matched[seen]:
                     found.append(_glob_warning(scope, key, pattern))
-        vendors = sorted({o.vendor for o in scope.offers})
+        if spec.vendors and scope.catalog not in vendors:
+            vendors[scope.catalog] = sorted({o.vendor for o in scope.offers})
         for name in spec.vendors or ():
-            if name not in vendors:
-                found.append(_vendor_warning(scope, name, vendors))
+            if name not in vendors[scope.catalog]:
+                found.append(_vendor_warning(scope, name, vendors[scope.catalog]))
     return found
 
 

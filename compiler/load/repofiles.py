@@ -131,8 +131,12 @@ def walk(root: Path, folder: Path, max_files: int, max_depth: int = MAX_WALK_DEP
     """
     found: list[Path] = []
     pending = [(folder, 0)]
+    visited = 0  # folders, counted as files: symlinked folders cannot fan out without end
     while pending:
         current, depth = pending.pop()
+        visited += 1
+        if visited > max_files:
+            raise FileProblem(f"{shown(root, folder)} holds more than {max_files} folders")
         if depth > max_depth:
             raise FileProblem(f"{shown(root, current)} is nested deeper than {max_depth} folders")
         confine(root, current)

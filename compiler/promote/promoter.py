@@ -19,8 +19,7 @@ from ..diagnostics import Diagnostic, Span, error, raise_if_errors, warning
 from ..load.catalog import Offer
 from ..load.project import Environment, Project
 from ..output.lockfile import Lock
-from ..resolve.constraints import Merged, merge, monthly_cost, problems
-from ..resolve.fallbacks import diversity_key
+from ..resolve.constraints import Merged, diversity_key, merge, monthly_cost, problems
 from ..resolve.resolver import (
     DEFAULT_SLOTS,
     SLOTS,
@@ -309,8 +308,9 @@ def misfits(project: Project, target: Environment, lock: Lock) -> dict[str, str]
     """Agent id -> why the chain it runs no longer fits its policy as it stands now (catalog,
     constraints, pin, budget), for every agent of `lock` that `target` still deploys."""
     checker = _Checker(project, target)
+    deployed = frozenset(target.agent_ids)
     for key, refs in lock.agent_chains().items():
-        if key in target.agent_ids:
+        if key in deployed:
             checker.check(key, refs, remap=False)
     return {key: "; ".join(reasons) for key, reasons in sorted(checker.reasons.items())}
 
@@ -321,9 +321,10 @@ def over_budget(project: Project, running: Resolution) -> list[Diagnostic]:
     pending ones, `--strict` turns into errors: the overrun is live, not waiting."""
     env = running.environment
     found, total = [], Decimal(0)
+    deployed = frozenset(env.agent_ids)
     for key, result in running.agents.items():
         agent = project.agents.get(key)
-        subject = agent_subject(project, env, agent) if agent and key in env.agent_ids else None
+        subject = agent_subject(project, env, agent) if agent and key in deployed else None
         if subject is None or not subject.workload:
             continue
         cost = monthly_cost(result.chain[0], *subject.workload)

@@ -17,7 +17,6 @@ from ..load.catalog import Offer
 from ..load.project import Environment, Project
 from ..output.lockfile import Lock
 from ..resolve.constraints import Merged, merge
-from ..resolve.ranking import Ranking
 from ..resolve.resolver import (
     SLOTS,
     TIER_KEY_PREFIX,
@@ -26,8 +25,6 @@ from ..resolve.resolver import (
     Subject,
     agent_subject,
 )
-
-_NO_RANKING = Ranking((), (), {}, {})
 
 
 def config_models(config: Any) -> dict[str, Mapping[str, Any]]:
@@ -84,9 +81,9 @@ def _offer_from_entry(ref: str, entry: Mapping[str, Any], lock: Lock, as_of: dat
     )
 
 
-def _subject(project: Project, env: Environment, key: str) -> Subject:
+def _subject(project: Project, env: Environment, key: str, deployed: frozenset[str]) -> Subject:
     agent = project.agents.get(key)
-    if agent is not None and key in env.agent_ids:
+    if agent is not None and key in deployed:
         found = agent_subject(project, env, agent)
         if found is not None:
             return found
@@ -116,12 +113,13 @@ def running_resolution(project: Project, env: Environment, lock: Lock, config: A
         return env.catalog.by_ref.get(ref) or dropped[ref]
 
     results: dict[str, ChainResult] = {}
+    deployed = frozenset(env.agent_ids)
     for key, refs in lock.chains.items():
-        subject = _subject(project, env, key)
+        subject = _subject(project, env, key, deployed)
         merged = merge(subject.layers) if subject.layers else Merged()
         cost = Decimal(lock.costs[key]) if key in lock.costs else None
         chain = tuple(offer(ref) for ref in refs)
-        results[key] = ChainResult(subject, merged, _NO_RANKING, chain, cost, refs)
+        results[key] = ChainResult(subject, merged, chain, cost, refs)
     agents = {k: v for k, v in sorted(results.items()) if not k.startswith("@")}
     tiers = {
         k.removeprefix(TIER_KEY_PREFIX): v for k, v in results.items() if k.startswith("@tier:")

@@ -23,6 +23,7 @@ from ..load.spec import ConstraintSpec
 DEFAULTS: Mapping[str, Any] = {"sort": "price", "fallbacks": 1, "diversity": "none"}
 LAST_WINS = ("sort", "fallbacks", "diversity", "thinking")
 CONSTRAINT_FIELDS = frozenset(ConstraintSpec.model_fields)
+VENDOR_AND_PROVIDER = "vendor+provider"
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +289,15 @@ def problems(offer: Offer, merged: Merged) -> tuple[str, ...]:
     found.append(_price_problem(offer, "input", merged.max_input))
     found.append(_price_problem(offer, "output", merged.max_output))
     return tuple(reason for reason in found if reason)
+
+
+def diversity_key(offer: Offer, diversity: str) -> str:
+    """Two offers with the same key may not share a chain."""
+    if diversity in ("vendor", VENDOR_AND_PROVIDER):
+        return offer.vendor
+    if diversity == "provider":
+        return offer.provider
+    return offer.ref
 
 
 def monthly_cost(offer: Offer, input_mtok: Decimal, output_mtok: Decimal) -> Decimal | None:

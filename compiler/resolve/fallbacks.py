@@ -1,4 +1,4 @@
-"""Stage 2c: pick a chain's fallbacks from a shared ranking, honouring `diversity`. Pure.
+"""Stage 2c: pick a chain's fallbacks from its candidates, honouring `diversity`. Pure.
 
 `vendor`: every member has another vendor; `provider`: another provider account; `none`:
 another ref; `vendor+provider`: another vendor, and the chain spans at least two provider
@@ -7,20 +7,12 @@ with nothing). Lock stability decides *which* offers (locked fallbacks that stil
 first); the chosen ones are always returned in rank order, so history never decides the order.
 """
 
+from collections.abc import Iterable
+from itertools import chain
+
 from ..load.catalog import Offer
-from .constraints import Merged
-from .ranking import Ranking
-
-VENDOR_AND_PROVIDER = "vendor+provider"
-
-
-def diversity_key(offer: Offer, diversity: str) -> str:
-    """Two offers with the same key may not share a chain."""
-    if diversity in ("vendor", VENDOR_AND_PROVIDER):
-        return offer.vendor
-    if diversity == "provider":
-        return offer.provider
-    return offer.ref
+from .constraints import VENDOR_AND_PROVIDER, Merged, diversity_key
+from .ranking import Candidates
 
 
 def needs_second_account(merged: Merged, accounts: int) -> bool:
@@ -29,50 +21,61 @@ def needs_second_account(merged: Merged, accounts: int) -> bool:
 
 
 def pick_fallbacks(
-    primary: Offer, merged: Merged, ranking: Ranking, locked: tuple[str, ...], accounts: int
+    primary: Offer,
+    merged: Merged,
+    candidates: Candidates,
+    locked: tuple[str, ...],
+    accounts: int,
 ) -> tuple[Offer, ...]:
-    """Up to `merged.fallbacks` offers after the primary, in rank order.
+    """Up to `merged.fallbacks` offers after the primary, in rank order. Candidates are read
+    only until the chain is complete or no unread one can have a diversity key not yet taken.
 
     Args:
         primary: the chain's first member.
         merged: the chain's constraints (fallbacks, diversity).
-        ranking: the candidates, best first.
+        candidates: the candidates, best first.
         locked: the lock's fallbacks; those that still fit are taken first.
         accounts: how many provider accounts the environment declares.
     """
-    position = ranking.position
     still_valid = sorted(
-        (ranking.by_ref[ref] for ref in locked if ref in ranking.by_ref),
-        key=lambda offer: position[offer.ref],
+        (offer for ref in locked if (offer := candidates.find(ref)) is not None),
+        key=candidates.rank_key,
     )
-    order = [*still_valid, *ranking.candidates]
     chosen: list[Offer] = []
     refs = {primary.ref}
     groups = {diversity_key(primary, merged.diversity)}
-    for offer in order:
-        if len(chosen) >= merged.fallbacks:
+    possible = candidates.keys(merged.diversity)
+    for offer in chain(still_valid, candidates.fresh(merged.diversity, groups)):
+        if len(chosen) >= merged.fallbacks or possible <= groups:
             break
         group = diversity_key(offer, merged.diversity)
         if offer.ref not in refs and group not in groups:
             chosen.append(offer)
             refs.add(offer.ref)
             groups.add(group)
-    if needs_second_account(merged, accounts):
-        chosen = _second_account(primary, chosen, order, merged.fallbacks)
-    return tuple(sorted(chosen, key=lambda offer: position[offer.ref]))
+    one_account = all(offer.provider == primary.provider for offer in chosen)
+    if needs_second_account(merged, accounts) and one_account:
+        other = _other_account(primary, chain(still_valid, candidates), candidates.accounts())
+        chosen = _second_account(chosen, other, merged.fallbacks)
+    return tuple(sorted(chosen, key=candidates.rank_key))
 
 
-def _second_account(
-    primary: Offer, chosen: list[Offer], order: list[Offer], wanted: int
-) -> list[Offer]:
-    """`chosen` changed as little as possible so the chain spans two accounts: the best offer of
-    another vendor on another account takes the place of the member of its vendor, else of the
-    last member (or a free slot). Unchanged when no such offer exists (the resolver warns)."""
-    if any(offer.provider != primary.provider for offer in chosen):
-        return chosen
-    other = next(
+def _other_account(
+    primary: Offer, order: Iterable[Offer], accounts: frozenset[tuple[str, str]]
+) -> Offer | None:
+    """The best offer of another vendor on another provider account, if there is one."""
+    if not any(p != primary.provider and v != primary.vendor for p, v in accounts):
+        return None
+    return next(
         (o for o in order if o.provider != primary.provider and o.vendor != primary.vendor), None
     )
+
+
+def _second_account(chosen: list[Offer], other: Offer | None, wanted: int) -> list[Offer]:
+    """`chosen` (all on the primary's account) changed as little as possible so the chain spans
+    two accounts: `other`, the best offer of another vendor on another account, takes the place
+    of the member of its vendor, else of the last member (or a free slot). Unchanged when there
+    is no such offer (the resolver warns)."""
     if other is None:
         return chosen
     same_vendor = [o for o in chosen if o.vendor == other.vendor]

@@ -1,25 +1,37 @@
 """Stage 2: resolve every agent of one environment to a chain of offers (Project -> Resolution).
 
-Pure; no IO. Ranking depends only on the merged constraints (`Merged.rank_key`), so it is
-computed once per distinct constraint set and shared by every agent that has the same one;
-picking a chain then walks the shared ranking and usually stops after a few offers. Nothing is
-quadratic in agents or offers.
+Pure; no IO. Offers are indexed once per environment (`offerindex`); each distinct merged
+constraint set gets its candidates lazily in exact rank order (`candidates`), and picking a
+chain reads them only until the chain is complete: the primary (the locked one while it still
+fits, else the best that fits the budget), then the fallbacks (`fallbacks`). Reasons why an
+offer fails are built only where a diagnostic or `explain` shows them. `exhaustive=True` ranks
+every offer for every constraint set instead (`ranking.rank`): what `explain` reads, and the
+reference the fast path is tested against.
 """
 
-import difflib
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from ..diagnostics import Diagnostic, error, raise_if_errors, warning
+from ..diagnostics import Diagnostic, raise_if_errors
 from ..load.catalog import Offer
-from ..load.project import Agent, Constraints, Environment, Project
+from ..load.project import Constraints, Environment, Project
 from ..load.spec import ConstraintSpec
+from . import chaindiagnostics as diagnose
 from . import modelage
-from .constraints import Merged, merge, monthly_cost, problems, provenance
+from .candidates import LazyCandidates
+from .chaindiagnostics import (
+    MISSES_SHOWN,
+    budget_reason,
+    constraint_notes,
+    pin_suggestions,
+)
+from .constraints import Merged, merge, monthly_cost, problems
 from .fallbacks import needs_second_account, pick_fallbacks, spans_accounts
-from .ranking import Ranking, rank
+from .offerindex import OfferIndex
+from .ranking import Candidates, RankedCandidates, Ranking, rank
 from .subjects import (
     DEFAULT_KEY,
     DEFAULT_SLOTS,
@@ -58,16 +70,11 @@ __all__ = [
     "resolve_subject",
 ]
 
-MISSES_SHOWN = 5
-REPLACED = "no longer fit and were replaced"
-WOULD_BE_REPLACED = "no longer fit and would be replaced"
-
 
 @dataclass(frozen=True, slots=True)
 class ChainResult:
     subject: Subject
     merged: Merged
-    ranking: Ranking
     chain: tuple[Offer, ...]
     cost: Decimal | None  # estimated monthly cost of the primary, when a workload is given
     kept_from_lock: tuple[str, ...] = ()
@@ -112,7 +119,7 @@ def _constraint_values(layer: Constraints) -> tuple[Any, ...]:
 
 
 class _EnvResolver:
-    """Resolves subjects of one environment, sharing rankings between equal constraint sets."""
+    """Resolves subjects of one environment, sharing candidates between equal constraint sets."""
 
     def __init__(
         self,
@@ -120,6 +127,7 @@ class _EnvResolver:
         env: Environment,
         locked: Mapping[str, tuple[str, ...]],
         kept: tuple[Collection[str], Mapping[str, Offer]] | None = None,
+        exhaustive: bool = False,
     ):
         self.project = project
         self.env = env
@@ -129,7 +137,10 @@ class _EnvResolver:
         self.kept_keys, self.known_offers = kept or ((), {})
         self.offers = env.catalog.for_providers(p.id for p in env.providers)
         self.offer_by_ref = {o.ref: o for o in self.offers}
+        self.exhaustive = exhaustive
+        self.index: OfferIndex | None = None
         self.rankings: dict[tuple[Any, ...], Ranking] = {}
+        self.candidates: dict[tuple[Any, ...], Candidates] = {}
         self.merged: dict[tuple[Any, ...], Merged] = {}
         self.problems: list[Diagnostic] = []
 
@@ -139,6 +150,21 @@ class _EnvResolver:
         if found is None:
             found = rank(self.offers, merged, self.env)
             self.rankings[key] = found
+        return found
+
+    def candidates_for(self, merged: Merged) -> Candidates:
+        """The candidates of `merged`, shared by every subject with the same constraints."""
+        key = merged.rank_key()
+        found = self.candidates.get(key)
+        if found is None:
+            if self.exhaustive:
+                found = RankedCandidates(self.ranking_for(merged))
+            else:
+                if self.index is None:
+                    self.index = OfferIndex(self.offers, self.env.provider_rank)
+                full = partial(rank, self.offers, merged, self.env)  # no cycle through self
+                found = LazyCandidates(self.index, merged, full)
+            self.candidates[key] = found
         return found
 
     def merged_for(self, subject: Subject) -> Merged:
@@ -157,58 +183,41 @@ class _EnvResolver:
 
     def resolve(self, subject: Subject) -> ChainResult | None:
         merged = self.merged_for(subject)
-        ranking = self.ranking_for(merged)
+        candidates = self.candidates_for(merged)
         locked = self.locked.get(subject.key, ())
         if self.env.spec.promote_from is not None:
-            return self._from_lock(subject, merged, ranking, locked)
-        primary = self._primary(subject, merged, ranking, locked)
+            return self._from_lock(subject, merged, candidates, locked)
+        primary = self._primary(subject, merged, candidates, locked)
         if primary is None:
             return None
-        chain = (primary, *self._fallbacks(subject, merged, ranking, primary, locked))
+        chain = (primary, *self._fallbacks(subject, merged, candidates, primary, locked))
         kept = tuple(o.ref for o in chain if o.ref in locked)
         replaced = self._replaced(subject, merged, locked, kept)
         if replaced:
-            self.problems.append(
-                warning(
-                    "PC207",
-                    f"{subject.label} in environment '{self.env.name}': locked choice(s) "
-                    + REPLACED,
-                    subject.span,
-                    *(f"note: {ref}: {reason}" for ref, reason in replaced),
-                )
-            )
+            self.problems.append(diagnose.replaced(subject, self.env, replaced))
         cost = self._cost(subject, primary)
-        return ChainResult(subject, merged, ranking, chain, cost, kept, replaced)
+        return ChainResult(subject, merged, chain, cost, kept, replaced)
 
     def _fallbacks(
         self,
         subject: Subject,
         merged: Merged,
-        ranking: Ranking,
+        candidates: Candidates,
         primary: Offer,
         locked: tuple[str, ...],
     ) -> tuple[Offer, ...]:
         if subject.primary_only:
             return ()
         accounts = len(self.env.providers)
-        fallbacks = pick_fallbacks(primary, merged, ranking, locked[1:], accounts)
+        fallbacks = pick_fallbacks(primary, merged, candidates, locked[1:], accounts)
         if len(fallbacks) < merged.fallbacks:
-            self._shortfall(subject, merged, ranking, len(fallbacks))
+            count = candidates.count()
+            self.problems.append(
+                diagnose.shortfall(subject, self.env, merged, len(fallbacks), count)
+            )
         if needs_second_account(merged, accounts) and not spans_accounts((primary, *fallbacks)):
-            self.problems.append(self._one_account(subject, primary))
+            self.problems.append(diagnose.one_account(subject, self.env, primary))
         return fallbacks
-
-    def _one_account(self, subject: Subject, primary: Offer) -> Diagnostic:
-        others = [p.id for p in self.env.providers if p.id != primary.provider]
-        return warning(
-            "PC212",
-            f"{subject.label} in environment '{self.env.name}' stays on provider account "
-            f"'{primary.provider}': diversity vendor+provider asks for a second account",
-            subject.span,
-            f"note: no candidate of another vendor than {primary.vendor} on "
-            f"{', '.join(others)} satisfies the constraints",
-            "hint: loosen the constraints, or list a catalog with offers of the other account",
-        )
 
     def _replaced(
         self, subject: Subject, merged: Merged, locked: tuple[str, ...], kept: tuple[str, ...]
@@ -239,49 +248,40 @@ class _EnvResolver:
         cost = self._cost(subject, offer)
         return cost is not None and cost <= subject.budget
 
+    def _budget_reason(self, subject: Subject, offer: Offer) -> str:
+        return budget_reason(subject.budget, self._cost(subject, offer))
+
     def _primary(
-        self, subject: Subject, merged: Merged, ranking: Ranking, locked: tuple[str, ...]
+        self, subject: Subject, merged: Merged, candidates: Candidates, locked: tuple[str, ...]
     ) -> Offer | None:
         if subject.pin is not None:
-            return self._pinned(subject, merged, ranking)
-        seeds = [ranking.by_ref[r] for r in locked[:1] if r in ranking.by_ref]
-        for offer in seeds + list(ranking.candidates):
+            return self._pinned(subject, merged)
+        seed = candidates.find(locked[0]) if locked else None
+        if seed is not None and self._fits_budget(subject, seed):
+            return seed
+        for offer in candidates:
             if self._fits_budget(subject, offer):
                 return offer
-        self.problems.append(self._no_candidate(subject, merged, ranking))
+        ranking = candidates.ranking()
+        over_budget = []
+        if ranking.candidates and subject.budget is not None:
+            over_budget = [
+                (o, self._budget_reason(subject, o)) for o in ranking.candidates[:MISSES_SHOWN]
+            ]
+        self.problems.append(diagnose.no_candidate(subject, self.env, merged, ranking, over_budget))
         return None
 
-    def _pinned(self, subject: Subject, merged: Merged, ranking: Ranking) -> Offer | None:
+    def _pinned(self, subject: Subject, merged: Merged) -> Offer | None:
         assert subject.pin is not None
         offer = self._find_pin(subject.pin)
-        where = f"agent '{subject.key}'" if not subject.key.startswith("@") else subject.label
-        env = self.env.name
         if offer is None:
-            close = pin_suggestions(subject.pin, self.offers)
-            notes = [f"hint: did you mean {' or '.join(close)}?"] if close else []
-            self.problems.append(
-                error(
-                    "PC202",
-                    f"pin '{subject.pin}' of {where} is not offered in environment '{env}'",
-                    subject.pin_span or subject.span,
-                    f"note: providers of '{env}': {', '.join(p.id for p in self.env.providers)}",
-                    *notes,
-                )
-            )
+            self.problems.append(diagnose.pin_not_offered(subject, self.env, self.offers))
             return None
         reasons = list(problems(offer, merged))
         if not self._fits_budget(subject, offer):
             reasons.append(self._budget_reason(subject, offer))
         if reasons:
-            self.problems.append(
-                error(
-                    "PC202",
-                    f"pin '{subject.pin}' of {where} does not satisfy its constraints in "
-                    f"environment '{env}': {'; '.join(reasons)}",
-                    subject.pin_span or subject.span,
-                    *constraint_notes(subject, merged),
-                )
-            )
+            self.problems.append(diagnose.pin_misfit(subject, self.env, merged, reasons))
             return None
         return offer
 
@@ -300,123 +300,24 @@ class _EnvResolver:
                     return found
         return None
 
-    def _budget_reason(self, subject: Subject, offer: Offer) -> str:
-        cost = self._cost(subject, offer)
-        shown = "unknown" if cost is None else f"{cost:.2f}"
-        return f"estimated {shown} USD/month > budget {subject.budget}"
-
-    def _no_candidate(self, subject: Subject, merged: Merged, ranking: Ranking) -> Diagnostic:
-        env = self.env.name
-        notes = constraint_notes(subject, merged)
-        if ranking.candidates and subject.budget is not None:
-            misses = [
-                f"{o.ref} ({self._budget_reason(subject, o)})"
-                for o in ranking.candidates[:MISSES_SHOWN]
-            ]
-            message = f"no candidate of {subject.label} fits its budget in environment '{env}'"
-            hint = "hint: raise budget, lower the workload or loosen the tier"
-        else:
-            misses = [
-                f"{r.offer.ref} ({'; '.join(r.reasons)})" for r in ranking.rejected[:MISSES_SHOWN]
-            ]
-            message = f"no catalog offer satisfies {subject.label} in environment '{env}'"
-            hint = "hint: loosen a constraint above, or add a catalog or provider that has a match"
-        if not misses:
-            misses = ["(the environment's providers offer no models)"]
-        more = len(ranking.rejected) - MISSES_SHOWN
-        notes.append(
-            "note: nearest misses: "
-            + ", ".join(misses)
-            + (f" ... and {more} more" if more > 0 else "")
-        )
-        notes.append(hint)
-        return error("PC201", message, subject.span, *notes)
-
-    def _shortfall(self, subject: Subject, merged: Merged, ranking: Ranking, got: int) -> None:
-        self.problems.append(
-            warning(
-                "PC203",
-                f"{subject.label} in environment '{self.env.name}' gets {got} fallback(s) "
-                f"of {merged.fallbacks} asked for",
-                subject.span,
-                f"note: {len(ranking.candidates)} candidate(s) satisfy the constraints, diversity "
-                f"'{merged.diversity}'",
-                "hint: lower fallbacks, relax diversity or loosen the constraints",
-            )
-        )
-
     def _from_lock(
-        self, subject: Subject, merged: Merged, ranking: Ranking, locked: tuple[str, ...]
+        self, subject: Subject, merged: Merged, candidates: Candidates, locked: tuple[str, ...]
     ) -> ChainResult | None:
-        env = self.env.name
         if not locked:
-            self.problems.append(
-                error(
-                    "PC205",
-                    f"{subject.label} was never promoted into environment '{env}'",
-                    subject.span,
-                    f"hint: run clawpolicy promote {self.env.spec.promote_from} {env}",
-                )
-            )
+            self.problems.append(diagnose.never_promoted(subject, self.env))
             return None
         chain = []
         kept = subject.key in self.kept_keys
         for ref in locked:
-            offer = ranking.by_ref.get(ref)
+            offer = candidates.find(ref)
             if offer is None and kept:  # as the target runs it; the pending report says why
                 offer = self.env.catalog.by_ref.get(ref) or self.known_offers.get(ref)
             if offer is None:
-                self.problems.append(self._lock_misfit(subject, merged, ref))
+                self.problems.append(diagnose.lock_misfit(subject, self.env, merged, ref))
                 return None
             chain.append(offer)
-        return ChainResult(
-            subject, merged, ranking, tuple(chain), self._cost(subject, chain[0]), tuple(locked)
-        )
-
-    def _lock_misfit(self, subject: Subject, merged: Merged, ref: str) -> Diagnostic:
-        offer = self.env.catalog.by_ref.get(ref)
-        known = {p.id for p in self.env.providers}
-        if offer is None or offer.provider not in known:
-            reason = "not offered by the environment's providers and catalogs"
-        else:
-            reason = "; ".join(problems(offer, merged))
-        return error(
-            "PC208",
-            f"promoted {ref} for {subject.label} does not fit environment "
-            f"'{self.env.name}': {reason}",
-            subject.span,
-            *constraint_notes(subject, merged),
-        )
-
-
-def pin_suggestions(pin: str, offers: tuple[Offer, ...]) -> list[str]:
-    """Refs a mistyped pin may mean: the ref of a bare model id (no provider, or no vendor
-    either: `gpt-5-mini`), else the nearest refs.
-
-    Example:
-        >>> from datetime import date
-        >>> o = Offer("infron", "openai/gpt-5-mini", "n", "openai", None, None, ("text",), {},
-        ...           {}, None, None, None, False, date(2026, 1, 1))
-        >>> pin_suggestions("gpt-5-mini", (o,)), pin_suggestions("infron/gpt-5-mini", (o,))
-        (['infron/openai/gpt-5-mini'], ['infron/openai/gpt-5-mini'])
-    """
-    tail = pin.rpartition("/")[2]
-    found = [o.ref for o in offers if o.id == pin or o.id.rpartition("/")[2] == tail]
-    if found:
-        return found[:3]
-    return difflib.get_close_matches(pin, [o.ref for o in offers], n=3)
-
-
-def constraint_notes(subject: Subject, merged: Merged) -> list[str]:
-    """One note per filtering constraint: its merged value and every place that set it."""
-    sources = provenance(subject.layers)
-    notes = []
-    for key, text in merged.describe() or [("", "no constraints")]:
-        origin = ", ".join(
-            f"{s.origin} at {s.span}" if s.span else s.origin for s in sources.get(key, ())
-        )
-        notes.append(f"note: {text}" + (f" (from {origin})" if origin else ""))
-    return notes
+        cost = self._cost(subject, chain[0])
+        return ChainResult(subject, merged, tuple(chain), cost, tuple(locked))
 
 
 # --------------------------------------------------------------------------- subjects
@@ -436,6 +337,7 @@ def resolve(
     env: Environment,
     locked: Mapping[str, tuple[str, ...]] | None = None,
     kept: tuple[Collection[str], Mapping[str, Offer]] | None = None,
+    exhaustive: bool = False,
 ) -> Resolution:
     """Resolve every chain of `env`.
 
@@ -447,28 +349,22 @@ def resolve(
         kept: in a promoted environment, the keys whose locked chains are kept as they run
             (not checked against the policy: they were not promoted now) and offers for
             models its catalogs no longer have.
+        exhaustive: rank every offer for every constraint set (the reference path; the
+            result is the same).
 
     Raises:
         CompileError: every unsatisfiable agent, pin or budget of the environment.
     """
-    resolver = _EnvResolver(project, env, locked or {}, kept)
+    resolver = _EnvResolver(project, env, locked or {}, kept, exhaustive)
     agents: dict[str, ChainResult] = {}
     for agent_id in env.agent_ids:
         agent = project.agents[agent_id]
         subject = agent_subject(project, env, agent)
         if subject is None:
-            resolver.problems.append(
-                error(
-                    "PC102",
-                    f"agent '{agent_id}' has no tier and environment '{env.name}' has no "
-                    "default_tier",
-                    agent.span,
-                    "hint: add tier: <name> to the agent",
-                )
-            )
+            resolver.problems.append(diagnose.no_agent_tier(env, agent))
             continue
         if env.spec.promote_from is not None and agent_id not in resolver.locked:
-            resolver.problems.append(_not_promoted(env, agent))
+            resolver.problems.append(diagnose.not_promoted(env, agent))
             continue
         result = resolver.resolve(subject)
         if result is not None:
@@ -479,7 +375,7 @@ def resolve(
         result = resolver.resolve(subject) if subject is not None else None
         if result is not None:
             defaults[slot.key] = result
-    tiers = _resolve_tiers(project, env, resolver, agents)
+    tiers = _resolve_tiers(project, env, resolver)
     total = sum((r.cost for r in agents.values() if r.cost is not None), Decimal(0))
     _check_environment_budget(env, agents, total, resolver.problems)
     resolution = Resolution(env, agents, defaults, tiers, _aliases(tiers), total)
@@ -509,19 +405,8 @@ def _members(resolution: Resolution) -> Iterator[tuple[Offer, modelage.User]]:
             yield offer, user
 
 
-def _not_promoted(env: Environment, agent: Agent) -> Diagnostic:
-    """In a promotion, an agent the source's lock lacks is not deployed in the target."""
-    source = env.spec.promote_from
-    return warning(
-        "PC205",
-        f"agent '{agent.id}' was never promoted into environment '{env.name}': not deployed there",
-        agent.span,
-        f"note: environment '{source}' has no chain for it (does '{source}' deploy its team?)",
-    )
-
-
 def _resolve_tiers(
-    project: Project, env: Environment, resolver: _EnvResolver, agents: Mapping[str, ChainResult]
+    project: Project, env: Environment, resolver: _EnvResolver
 ) -> dict[str, ChainResult]:
     """One chain per tier, for the `/model <tier>` aliases; a tier nobody can use only warns."""
     tiers: dict[str, ChainResult] = {}
@@ -533,20 +418,7 @@ def _resolve_tiers(
             tiers[name] = result
             continue
         del resolver.problems[before:]
-        if env.spec.promote_from is not None:
-            why = f"it was not promoted from '{env.spec.promote_from}'"
-            note = f"hint: run clawpolicy promote {env.spec.promote_from} {env.name}"
-        else:
-            why = "no offer satisfies it"
-            note = "note: run clawpolicy explain with an agent of this tier for details"
-        resolver.problems.append(
-            warning(
-                "PC206",
-                f"tier '{name}' has no alias in environment '{env.name}': {why}",
-                tier.span,
-                note,
-            )
-        )
+        resolver.problems.append(diagnose.tier_without_alias(env, name, tier.span))
     return tiers
 
 
@@ -559,17 +431,8 @@ def _check_environment_budget(
     spenders = sorted(
         (r for r in agents.values() if r.cost), key=lambda r: (-(r.cost or 0), r.subject.key)
     )
-    top = ", ".join(f"{r.subject.key} {r.cost:.2f} ({r.chain[0].ref})" for r in spenders[:5])
-    found.append(
-        error(
-            "PC204",
-            f"environment '{env.name}' is estimated at {total:.2f} USD/month, over its "
-            f"budget of {budget}",
-            env.spans.get("budget", env.span),
-            f"note: largest: {top}",
-            "hint: raise budget, lower workloads or tighten max_price",
-        )
-    )
+    top = [(r.subject.key, r.cost or Decimal(0), r.chain[0].ref) for r in spenders[:5]]
+    found.append(diagnose.over_environment_budget(env, total, top))
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,8 +452,9 @@ def resolve_subject(
     subject: Subject,
     locked: Mapping[str, tuple[str, ...]] | None = None,
 ) -> SubjectReport:
-    """Resolve one subject without raising: failures come back as diagnostics."""
-    resolver = _EnvResolver(project, env, locked or {})
+    """Resolve one subject without raising (on the exhaustive path: `explain` shows every
+    offer); failures come back as diagnostics."""
+    resolver = _EnvResolver(project, env, locked or {}, exhaustive=True)
     merged = resolver.merged_for(subject)
     ranking = resolver.ranking_for(merged)
     result = resolver.resolve(subject)
