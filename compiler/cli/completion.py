@@ -14,8 +14,6 @@ from typing import Any
 import click
 from click.shell_completion import CompletionItem
 
-from ..load.names import agent_names, environment_names
-
 
 def _root(ctx: click.Context) -> Path:
     root = ctx.params.get("root")
@@ -23,19 +21,25 @@ def _root(ctx: click.Context) -> Path:
 
 
 def _completer(
-    names: Callable[[Path], list[str]],
+    which: str,
 ) -> Callable[[click.Context, click.Parameter, str], list[CompletionItem]]:
+    """Completes with `compiler.load.names.<which>`, imported only on a TAB (it reads YAML:
+    `--help` and `--version` load no YAML parser)."""
+
     def complete(
         ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list[CompletionItem]:
         del param
-        return [CompletionItem(n) for n in names(_root(ctx)) if n.startswith(incomplete)]
+        from ..load import names
+
+        found: Callable[[Path], list[str]] = getattr(names, which)
+        return [CompletionItem(n) for n in found(_root(ctx)) if n.startswith(incomplete)]
 
     return complete
 
 
-complete_environments = _completer(environment_names)
-complete_agents = _completer(agent_names)
+complete_environments = _completer("environment_names")
+complete_agents = _completer("agent_names")
 
 
 def env_option(
