@@ -54,11 +54,12 @@ def test_tightened_max_price_shows_the_agent_line_and_cost_delta(cli: Cli, repo:
     assert result.exit_code == 1, result.stderr
     lines = result.stdout.splitlines()
     # the same change in dev and prod is shown once, with what moved and why in words
-    assert lines[1:6] == [
+    assert lines[1:7] == [
         f"~ dev, prod/triage: {TRIAGE_BEFORE} -> [p/a/cheap, p/d/alt]; "
         "est. USD/month (primary) 24.00 -> 12.00 (-12.00)",
         "    primary p/b/mid -> p/a/cheap",
-        "    fallback p/a/cheap -> p/d/alt",
+        "    p/b/mid left the chain",
+        "    fallback p/d/alt added",
         "    why: max_price.output 5 -> 3 (policies/teams/core.yaml:6:16)",
         "    why: locked p/b/mid replaced: output price 4 > 3",
     ]
@@ -96,6 +97,13 @@ def test_catalog_bump_has_cause_catalog(cli: Cli, repo: Path) -> None:
         ("triage", "catalog"),
         ("writer", "catalog"),
     }
+    # the repricing pushed p/b/mid over the tier's output ceiling (5): the cause says so
+    triage = next(a for a in prod["agents"] if a["agent"] == "triage")
+    assert triage["causes"] == [
+        "locked p/b/mid replaced: output price 6 > 5.0",
+        "p/b/mid price out 4 -> 6 USD/1M (left the chain)",
+    ]
+    assert triage["moves"][:2] == ["primary p/b/mid -> p/a/cheap", "p/b/mid left the chain"]
 
 
 def test_removed_and_new_environments(cli: Cli, repo: Path) -> None:
@@ -181,7 +189,8 @@ def test_done_when_tier_change_in_a_shallow_clone(
     assert result.exit_code == 1, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| dev")]
     assert rows[0] == (
-        "| dev, prod | `writer` | primary `p/b/mid` → `p/c/big` | `p/b/mid`, `p/a/cheap` "
+        "| dev, prod | `writer` | primary `p/b/mid` → `p/c/big`; `p/b/mid` left the chain "
+        "| `p/b/mid`, `p/a/cheap` "
         "| `p/c/big`, `p/a/cheap` | 6.00 → 13.00 (+7.00) | max_price.output 5 → (unset); "
         "prefer [b/*] → [c/*] (policies/tiers.yaml:12:13); "
         "requires [tools] → [reasoning, tools] (policies/tiers.yaml:11:15); "

@@ -217,7 +217,7 @@ def test_changed_chain_and_cost_with_policy_cause() -> None:
         Decimal(12),
         "policy",
         causes=("policy change",),  # v1 locks carry no constraints: the digests tell
-        moves=("primary p/x -> p/y", "fallback p/y -> p/z"),
+        moves=("primary p/x -> p/y", "p/x left the chain", "fallback p/z added"),
     )
     assert (result.old_cost, result.new_cost) == (Decimal(30), Decimal(18))
     assert [c.pointer for c in result.changes] == [

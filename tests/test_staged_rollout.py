@@ -188,7 +188,11 @@ def test_a_catalog_refresh_that_drops_a_model_prod_runs(cli: Cli, clone: Path) -
     assert [a["ref"] for a in report["pending"]["prod"]["alerts"]] == ["p/b/mid"]
     [triage] = [a for a in report["environments"]["staging"]["agents"] if a["agent"] == "triage"]
     assert triage["causes"] == ["p/b/mid dropped from the catalog"]
-    assert triage["moves"] == ["primary p/b/mid -> p/a/cheap", "fallback p/a/cheap -> p/d/alt"]
+    assert triage["moves"] == [
+        "primary p/b/mid -> p/a/cheap",
+        "p/b/mid left the chain",
+        "fallback p/d/alt added",
+    ]
     markdown = run(cli, clone, "promote", "staging", "prod", "--check", "--format", "markdown")
     assert markdown.exit_code == 1
     assert (

@@ -124,6 +124,30 @@ def _prices(config: Any, ref: str) -> tuple[Any, Any] | None:
         return None
 
 
+def _offer_prices(offer: Offer) -> tuple[Any, Any]:
+    """The offer's input and output prices, as the rendered config's `cost` carries them."""
+    return offer.price.get("input"), offer.price.get("output")
+
+
+def _price_move(before: tuple[Any, Any] | None, after: tuple[Any, Any] | None) -> str | None:
+    """`price out 4.5 -> 5.4 USD/1M` (the sides that moved), or None when unknown or equal."""
+    if not before or not after:
+        return None
+    moved = [
+        f"{side} {_shown(old)} -> {_shown(new)}"
+        for side, old, new in zip(("in", "out"), before, after, strict=True)
+        if _number(old) != _number(new)
+    ]
+    return f"price {', '.join(moved)} USD/1M" if moved else None
+
+
+def _number(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)).normalize()
+    except (ArithmeticError, ValueError):
+        return None
+
+
 def catalog_causes(
     refs: tuple[tuple[str, ...], tuple[str, ...]],
     configs: tuple[Any, Any],
@@ -141,13 +165,12 @@ def catalog_causes(
             found.append(f"{ref} dropped from the catalog")
         elif (retired := offer.retired_reason()) is not None:
             found.append(f"{ref} retired: {retired}")
+        elif (moved := _price_move(_prices(configs[0], ref), _offer_prices(offer))) is not None:
+            found.append(f"{ref} {moved} (left the chain)")
     for ref in (r for r in new_refs if r in old_refs):
-        before, after = _prices(configs[0], ref), _prices(configs[1], ref)
-        if before and after and before != after:
-            found.append(
-                f"{ref} price in {_shown(before[0])} -> {_shown(after[0])}, "
-                f"out {_shown(before[1])} -> {_shown(after[1])} USD/1M"
-            )
+        moved = _price_move(_prices(configs[0], ref), _prices(configs[1], ref))
+        if moved is not None:
+            found.append(f"{ref} {moved}")
     for ref in (r for r in new_refs if r not in old_refs):
         model = new.models.get(ref)
         if model is not None and model.retires:
@@ -196,20 +219,28 @@ def causes(
 
 
 def chain_moves(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[str, ...]:
-    """The chain's change in words.
+    """The chain's change in words: the primary, then fallbacks swapped, added, removed or
+    reordered (a fallback that became the primary, or the other way round, is said once).
 
     Example:
         >>> chain_moves(("a", "b", "c"), ("a", "d", "c"))
         ('fallback b -> d',)
         >>> chain_moves(("a", "b", "c"), ("x", "c", "b"))
-        ('primary a -> x', 'fallbacks reordered: b, c -> c, b')
+        ('primary a -> x', 'a left the chain', 'fallbacks reordered: b, c -> c, b')
+        >>> chain_moves(("a", "b"), ("b", "c"))
+        ('primary a -> b', 'a left the chain', 'fallback c added')
         >>> chain_moves(("a", "b"), ("a", "b", "e")), chain_moves((), ("a",))
         (('fallback e added',), ())
     """
     if not old or not new or old == new:
         return ()
-    moves = [f"primary {old[0]} -> {new[0]}"] if old[0] != new[0] else []
-    before, after = old[1:], new[1:]
+    moves = []
+    if old[0] != new[0]:
+        moves.append(f"primary {old[0]} -> {new[0]}")
+        if old[0] not in new:
+            moves.append(f"{old[0]} left the chain")
+    before = [r for r in old[1:] if r != new[0]]
+    after = [r for r in new[1:] if r != old[0]]
     gone = [r for r in before if r not in after]
     came = [r for r in after if r not in before]
     for removed, added in zip(gone, came, strict=False):

@@ -100,10 +100,8 @@ def cost_move(old: Decimal | None, new: Decimal | None, arrow: str = "->") -> st
         >>> cost_move(Decimal("12"), Decimal("8.5")), cost_move(None, Decimal(3))
         ('12.00 -> 8.50 (-3.50)', '? -> 3.00')
         >>> cost_move(None, None)
-        'n/a'
+        '? -> ?'
     """
-    if old is None and new is None:
-        return "n/a"
     text = f"{_money(old)} {arrow} {_money(new)}"
     if old is not None and new is not None and old != new:
         text += f" ({new - old:+.2f})"
