@@ -128,7 +128,11 @@ def _line(
     elif cost is None:
         unknown = PRICE_UNKNOWN
     tier = agent.spec.tier or env.spec.default_tier
-    return CostLine(env.name, agent_id, agent.team, tier, primary, cost, agent.spec.budget, unknown)
+    override = env.agent_overrides.get(agent_id)  # the environment's budget for it wins
+    budget = agent.spec.budget
+    if override is not None and override.spec.budget is not None:
+        budget = override.spec.budget
+    return CostLine(env.name, agent_id, agent.team, tier, primary, cost, budget, unknown)
 
 
 # --------------------------------------------------------------------------- grouping

@@ -162,3 +162,14 @@ def test_the_team_split_section_shows_only_teams_that_moved() -> None:
 def test_team_split_sums_known_estimates(root: Path) -> None:
     lines, _ = costreport.collect(root, ("dev",))
     assert costreport.team_split(lines) == {"research": Decimal(0), "support": Decimal(36)}
+
+
+def test_an_environments_budget_for_an_agent_wins(
+    make_project: Callable[..., Path], cli: Cli
+) -> None:
+    given = files()
+    given["policies/environments/dev.yaml"] = env_file("dev", "agents:\n  triage: {budget: 25}\n")
+    built = make_project(given)
+    assert cli("compile", "--root", str(built), "--env", "dev").exit_code == 0
+    triage = next(g for g in report(built, "agent", "dev").groups if g.key == "triage")
+    assert (triage.monthly_cost, triage.budget, triage.headroom) == (20, 25, 5)
