@@ -141,6 +141,9 @@ def test_a_promoted_environment_over_its_budget_warns_and_strict_fails(
     assert result.exit_code == 0, result.stderr
     assert "warning[PC208]: agent 'triage' runs p/b/mid in environment 'prod'" in result.stderr
     assert "warning[PC204]: environment 'prod' runs an estimated" in result.stderr
+    # the promotion would fail: pending lists the chain that no longer fits, not every chain
+    assert "the next promotion changes 1 chain(s); the promotion would fail now" in result.stderr
+    assert "note: writer:" not in result.stderr
     assert run(cli, root, "validate", "--strict").exit_code == 2
 
 
