@@ -18,6 +18,7 @@ a `${NAME}` string. The shapes are shared with the output check (`conformance`, 
 may never be written and what is never printed are one list.
 """
 
+import functools
 import json
 import re
 from typing import Any
@@ -81,6 +82,7 @@ _KEY_VALUE = re.compile(
 _POINTER = re.compile(r"(?<![\w/.:])(/[^\s`'\"|,]+)")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_field(name: object) -> bool:
     """A field whose value is a credential: `apiKey`, `X-Api-Key`, `auth_token`, `password`...
 
@@ -115,6 +117,7 @@ def is_reference(value: object) -> bool:
     return set(value) in ({"source", "provider", "id"}, {"source", "id"}, {"env"})
 
 
+@functools.lru_cache(maxsize=65536)  # a config repeats its refs and keys thousands of times
 def secret_kind(text: str) -> str | None:
     """The kind of credential `text` contains (a name from SECRET_SHAPES), or None."""
     return next((name for name, shape in SECRET_SHAPES if shape.search(text)), None)
