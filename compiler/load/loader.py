@@ -405,7 +405,10 @@ def _make_environment(
         reader.problems.append(
             error("PC108", "an environment cannot promote from itself", spans.get("promote_from"))
         )
-    agent_ids = _deployed_agents(spec, smap, agents, teams, warnings)
+    # a team file that failed to load is not "no team": PC113 only when every team loaded
+    agent_ids = _deployed_agents(
+        spec, smap, agents, teams, warnings if reader.agents_complete else []
+    )
     overrides_of_agents, agent_ids = agent_overrides(reader, loaded, agents, agent_ids)
     if not agent_ids and reader.agents_complete:
         reader.problems.append(
