@@ -152,9 +152,10 @@ CODES: dict[str, Code] = {
     "PC107": Code(
         "literal secret",
         "Something that looks like a credential is written literally: an `api_key` that is a "
-        "string, a key in a URL, a token in a template or output. The value is never shown. "
-        "`init --from` reports a literal key of an adopted config with this code, as a "
-        "warning, and writes an env reference instead.",
+        "string, a key in a URL, a token in a template or output, a literal value under the "
+        "output's `env` block (OpenClaw's env vars). The value is never shown. `init --from` "
+        "reports a literal key or env var of an adopted config with this code, as a warning, "
+        "and writes an env reference instead (or leaves the env var out).",
         "Reference secrets through the environment: `api_key: {env: NAME}` (a SecretRef in "
         "the output), and rotate a key that was committed or shared.",
     ),
