@@ -287,7 +287,7 @@ def test_a_literal_secret_outside_the_model_layer_stays_out_of_the_template(
     root = tmp_path / "adopted"
     result = cli("init", str(root), "--from", str(source))
     assert result.exit_code == 0, result.stderr
-    assert "warning[PC107]: gateway: not adopted into the template: gateway.auth.token" in (
+    assert "warning[PC107]: gateway is left out of the template: gateway.auth.token" in (
         result.stderr
     )
     assert "correct-horse" not in result.stdout + result.stderr
@@ -295,6 +295,70 @@ def test_a_literal_secret_outside_the_model_layer_stays_out_of_the_template(
     rendered = json.loads((root / "rendered/dev/openclaw.json").read_text())
     assert rest(rendered) == {"channels": {"web": {"enabled": True}}, "gateway": {"mode": "local"}}
     assert "gateway.mode is not set" in result.stderr
+
+
+ENV_SECRETS = {
+    "DB_PASS": "Sup3rS3cretValue!",
+    "SLACK_HOOK": "https://hooks.slack.com/services/T000/B000/XXXX",
+    "STRIPE_KEY": "rk_live_" + "a1B2" * 6,
+    "TELEGRAM_BOT": "123456789:AAH" + "b9" * 16,
+}
+
+
+def test_env_vars_and_secret_shapes_stay_out_of_every_file(cli: Cli, tmp_path: Path) -> None:
+    config = json.loads((EXAMPLES / "good-entries.json").read_text())
+    config["env"] = {
+        "vars": {**ENV_SECRETS, "HOME_REF": "${HOME_REF}"},
+        "shellEnv": {"enabled": True},
+    }
+    config["channels"] = {"hooks": {"pay": ENV_SECRETS["STRIPE_KEY"]}, "web": {"enabled": True}}
+    config["gateway"] = {"mode": "local"}
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps(config))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 0, result.stderr
+    for name in ENV_SECRETS:
+        assert f"warning[PC107]: env.vars.{name} holds a literal value" in result.stderr
+    assert "channels is left out of the template: channels.hooks.pay" in result.stderr
+    for path in root.rglob("*"):
+        text = path.read_text() if path.is_file() else ""
+        assert not any(secret in text for secret in ENV_SECRETS.values()), path
+    assert not any(secret in result.stdout + result.stderr for secret in ENV_SECRETS.values())
+    rendered = json.loads((root / "rendered/dev/openclaw.json").read_text())
+    assert rendered["env"] == {"vars": {"HOME_REF": "${HOME_REF}"}, "shellEnv": {"enabled": True}}
+    assert "channels" not in rendered
+    assert cli("validate", "--root", str(root), "--strict").exit_code == 0
+
+
+JINJA_BREAKOUTS = [
+    "{%endraw%}{{ 7*7 }}{%raw%}",
+    "{%- endraw %}{{ environment }}{% raw -%}",
+    "{% endraw %}{# hidden #}{% raw %}",
+    "{{{{ x }}}}",
+    "{{ '{%' }}",
+    "{%%}{##}{{}}",
+    "x{",
+    "{",
+    "}}{%}{#}",
+    "\\{{ environment }}\\",
+    "{{- environment -}} {%+ if 1 %}",
+    "\u00e9{#-\n#}",
+]
+
+
+def test_adopted_text_renders_byte_for_byte_whatever_it_holds() -> None:
+    from compiler.adopt.templatewriter import template_text
+    from compiler.output.renderer import render_template
+
+    channels = {f"k{n}": text for n, text in enumerate(JINJA_BREAKOUTS)}
+    channels |= {text: n for n, text in enumerate(JINJA_BREAKOUTS)}  # keys too
+    config = {"models": {}, "agents": {}, "gateway": {"mode": "local"}, "channels": channels}
+    template, found = template_text(config, "openclaw.json")
+    assert template is not None and found == []
+    context = {"models": {}, "agents": {}, "environment": "dev"}
+    rendered = render_template({"openclaw.json.j2": template}, "openclaw.json.j2", context)
+    assert rendered == json.dumps(config, indent=2, ensure_ascii=False) + "\n"
 
 
 @pytest.mark.parametrize(
