@@ -187,6 +187,21 @@ def test_force_adds_files_but_never_overwrites_one(cli: Cli, tmp_path: Path) -> 
     assert (root / "rendered/prod/openclaw.json").is_file()
 
 
+@pytest.mark.parametrize("link", ["policies", "rendered", ".github/workflows", ".vscode"])
+def test_force_never_writes_through_a_symlink(cli: Cli, tmp_path: Path, link: str) -> None:
+    root, outside = tmp_path / "existing", tmp_path / "outside"
+    outside.mkdir()
+    (root / link).parent.mkdir(parents=True)
+    (root / link).symlink_to(outside)
+    before = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+    result = cli("init", str(root), "--force")
+    assert result.exit_code == 2, result.stderr
+    assert f"error[PC601]: {link} is a symlink or leads out of" in result.stderr
+    assert list(outside.iterdir()) == []
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == before
+    assert not list(tmp_path.glob(".*init-*"))
+
+
 # ------------------------------------------------------------------ init --from
 
 

@@ -56,6 +56,7 @@ def init_repo(options: InitOptions) -> InitResult:
     target = options.root
     _check_target(target, options.force)
     files, expected, found = _files(options)
+    _check_no_symlinks(target, [*(f.relpath for f in files), "rendered"])
     _check_conflicts(target, files)
     home = target.resolve()
     home.parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +71,7 @@ def init_repo(options: InitOptions) -> InitResult:
         written = sorted(
             p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()
         )
+        _check_no_symlinks(target, written)  # DIR may have changed while compiling
         _move_into(staging, target, written)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -104,6 +106,37 @@ def _check_conflicts(target: Path, files: tuple[OutputFile, ...]) -> None:
                 for path in taken
             )
         )
+
+
+def _check_no_symlinks(target: Path, relpaths: list[str]) -> None:
+    """PC601 when a path init would write, or a folder on the way to it inside DIR, is a
+    symlink or leads out of DIR: the file would land elsewhere (never followed)."""
+    home = target.resolve()
+    found = sorted({bad for relpath in relpaths if (bad := _redirected(target, home, relpath))})
+    if found:
+        raise CompileError(
+            tuple(
+                error(
+                    "PC601",
+                    f"{path} is a symlink or leads out of {target}; init never writes through one",
+                    Span(str(target / path)),
+                    "hint: replace the link with a real folder, or init into another directory",
+                )
+                for path in found
+            )
+        )
+
+
+def _redirected(target: Path, home: Path, relpath: str) -> str | None:
+    """The first part of `relpath` (under `target`) that is a symlink or leaves it, or None."""
+    parts = Path(relpath).parts
+    for depth in range(1, len(parts) + 1):
+        path = target.joinpath(*parts[:depth])
+        if path.is_symlink() or not path.resolve().is_relative_to(home):
+            return Path(*parts[:depth]).as_posix()
+        if not path.exists():
+            return None
+    return None
 
 
 def _files(
