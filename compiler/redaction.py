@@ -113,6 +113,21 @@ def is_secret_field(name: object) -> bool:
     return bool(words) and words[-1].lower() in _SECRET_WORDS
 
 
+def located(where: str, message: str) -> str:
+    """`where: message` for a diagnostic, or `where message` when the path ends in a
+    secret-named field: the redaction pass reads `apiKey: is a literal key` as a field and its
+    value, and would mask the message's first word.
+
+    Example:
+        >>> located("models.providers.p.baseUrl", "is missing")
+        'models.providers.p.baseUrl: is missing'
+        >>> located("models.providers.p.apiKey", "holds a literal key")
+        'models.providers.p.apiKey holds a literal key'
+    """
+    last = re.split(r"[./\[]", where)[-1]
+    return f"{where} {message}" if is_secret_field(last) else f"{where}: {message}"
+
+
 def _is_container(name: object) -> bool:
     return isinstance(name, str) and name.strip("\"'").lower() in _CONTAINERS
 

@@ -291,6 +291,35 @@ def test_a_literal_key_is_never_copied_or_shown(cli: Cli, tmp_path: Path) -> Non
     assert env["providers"]["infron"]["api_key"] == {"env": "INFRON_API_KEY"}
 
 
+def test_literal_keys_get_one_env_var_each_and_a_readable_warning(cli: Cli, tmp_path: Path) -> None:
+    config = json.loads((EXAMPLES / "good-entries.json").read_text())
+    infron = config["models"]["providers"].pop("infron")
+    providers = config["models"]["providers"]
+    providers["acme-a"] = {**infron, "apiKey": SECRET}
+    providers["acme_a"] = {**infron, "apiKey": SECRET + "2"}
+    providers["acme-b"] = {**infron, "apiKey": "${ACME_A_API_KEY_2}"}  # taken by name
+    for agent in config["agents"]["entries"].values():
+        agent.pop("model", None)
+    config["agents"]["defaults"] = {"model": "acme-a/qwen3-coder"}
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps(config))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 0, result.stderr
+    env = yaml.safe_load((root / "policies/environments/dev.yaml").read_text())
+    keys = {name: body["api_key"]["env"] for name, body in env["providers"].items()}
+    assert keys == {
+        "acme-a": "ACME_A_API_KEY",
+        "acme_a": "ACME_A_API_KEY_3",
+        "acme-b": "ACME_A_API_KEY_2",
+    }
+    assert (
+        "warning[PC107]: models.providers.acme-a.apiKey holds a literal key; not copied "
+        "(the value is not shown): wrote api_key: {env: ACME_A_API_KEY}"
+    ) in result.stderr
+    assert "***" not in result.stderr
+
+
 def test_a_literal_secret_outside_the_model_layer_stays_out_of_the_template(
     cli: Cli, tmp_path: Path
 ) -> None:

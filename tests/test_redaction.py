@@ -172,6 +172,19 @@ def test_a_key_in_a_base_url_is_PC107_and_never_shown(
     assert not (root / "rendered").exists()
 
 
+def test_a_message_about_a_secret_field_is_not_masked_itself(
+    make_project: Callable[..., Path], cli: Cli
+) -> None:
+    """`providers.p.api_key: expected ...` would read as a field and its value: the path and the
+    message are joined without a colon, so the message stays readable."""
+    files = repo_files([offer("p", "x/m")])
+    files[ENV] = files[ENV].replace("api_key: {env: P_KEY}", "api_key: 5")
+    result = cli("validate", "--root", str(make_project(files)))
+    assert result.exit_code == 2
+    assert "providers.p.api_key expected a mapping" in result.stderr, result.stderr
+    assert MASK not in result.stderr
+
+
 def test_an_unknown_key_that_looks_like_a_secret_is_not_echoed(
     make_project: Callable[..., Path], cli: Cli
 ) -> None:

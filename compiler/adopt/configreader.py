@@ -17,6 +17,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, Span, error, raise_if_errors, warning
 from ..load.spec import AGENT_ID_RE, ENV_VAR_RE, MODALITIES, MODEL_APIS, PROVIDER_ID_RE
+from ..redaction import located
 
 THINKING = ("off", "minimal", "low", "medium", "high", "xhigh", "adaptive", "max", "ultra")
 _ENV_TEMPLATE = re.compile(r"^\$\{([A-Z_][A-Z0-9_]*)\}$")
@@ -64,12 +65,13 @@ class _Reader:
     def __init__(self, source: str) -> None:
         self.span = Span(source)
         self.problems: list[Diagnostic] = []
+        self.env_names: set[str] = set()  # env vars the providers' keys use (no two share one)
 
     def error(self, where: str, message: str, *notes: str) -> None:
-        self.problems.append(error("PC602", f"{where}: {message}", self.span, *notes))
+        self.problems.append(error("PC602", located(where, message), self.span, *notes))
 
     def warn(self, where: str, message: str, *notes: str, code: str = "PC603") -> None:
-        self.problems.append(warning(code, f"{where}: {message}", self.span, *notes))
+        self.problems.append(warning(code, located(where, message), self.span, *notes))
 
     def ignored(self, where: str, keys: Iterable[str], hint: str) -> None:
         """Warn about keys the policy language cannot say (names only, never values)."""
@@ -127,6 +129,8 @@ def _providers(
     reader: _Reader, declared: Mapping[str, Any]
 ) -> tuple[tuple[AdoptedProvider, ...], tuple[dict[str, Any], ...]]:
     providers, offers = [], []
+    references = (_env_reference(b.get("apiKey")) for b in declared.values() if isinstance(b, dict))
+    reader.env_names.update(name for name in references if name is not None)
     for raw_id, body in declared.items():
         provider_id = str(raw_id).lower()  # OpenClaw lowercases provider ids
         where = f"models.providers.{raw_id}"
@@ -158,24 +162,35 @@ def _provider(
     return AdoptedProvider(provider_id, base_url, str(api), _api_key_env(reader, where, spec))
 
 
-def _api_key_env(reader: _Reader, where: str, spec: Mapping[str, Any]) -> str | None:
-    """The env var of the provider's key; a literal key becomes a placeholder (never shown)."""
-    key = spec.get("apiKey")
-    if key is None:
-        return None
+def _env_reference(key: Any) -> str | None:
+    """The env var an `apiKey` names (an env SecretRef or `"${NAME}"`), else None."""
     if (
         isinstance(key, dict)
         and key.get("source") == "env"
         and ENV_VAR_RE.fullmatch(str(key.get("id")))
     ):
         return str(key["id"])
-    if isinstance(key, str) and _ENV_TEMPLATE.match(key):
-        return _ENV_TEMPLATE.match(key).group(1)  # type: ignore[union-attr]
-    placeholder = re.sub(r"[^A-Z0-9]+", "_", where.rsplit(".", 1)[-1].upper()) + "_API_KEY"
+    match = _ENV_TEMPLATE.match(key) if isinstance(key, str) else None
+    return match.group(1) if match else None
+
+
+def _api_key_env(reader: _Reader, where: str, spec: Mapping[str, Any]) -> str | None:
+    """The env var of the provider's key; a literal key becomes a placeholder (never shown),
+    one no other provider uses (`ACME_A_API_KEY`, then `ACME_A_API_KEY_2`, ...)."""
+    key = spec.get("apiKey")
+    if key is None or (name := _env_reference(key)) is not None:
+        return None if key is None else name
+    base = re.sub(r"[^A-Z0-9]+", "_", where.rsplit(".", 1)[-1].upper()) + "_API_KEY"
+    placeholder = next(
+        name
+        for n in range(1, 1000)
+        if (name := base if n == 1 else f"{base}_{n}") not in reader.env_names
+    )
+    reader.env_names.add(placeholder)
     kind = "a literal key" if isinstance(key, str) else "a SecretRef that is not an env reference"
     reader.warn(
         f"{where}.apiKey",
-        f"is {kind}; not copied (the value is not shown): wrote api_key: {{env: {placeholder}}}",
+        f"holds {kind}; not copied (the value is not shown): wrote api_key: {{env: {placeholder}}}",
         f"hint: set {placeholder} where OpenClaw runs; rotate the key if the file was shared",
         code="PC107",
     )
