@@ -445,8 +445,11 @@ CODES: dict[str, Code] = {
     ),
     "PC601": Code(
         "init target not empty, or a file exists",
-        "`clawpolicy init` refuses a non-empty directory, and with `--force` any file it "
-        "would overwrite; nothing is written.",
+        "`clawpolicy init` refuses a non-empty directory, and with `--force` any policy, "
+        "template or rendered file it would overwrite, or a symlink on the way to a file it "
+        "writes; nothing is written. With `--force`, optional files DIR already has (README.md, "
+        ".gitignore, editor settings, workflows) are kept as they are and named in a warning "
+        "with this code.",
         "Init into a new or empty directory, or move the files named out of the way.",
     ),
     "PC602": Code(

@@ -174,15 +174,43 @@ def test_a_non_empty_dir_is_refused_and_left_alone(cli: Cli, tmp_path: Path) -> 
     assert not list(tmp_path.glob(".*init-*"))  # no staging folder left behind
 
 
-def test_force_adds_files_but_never_overwrites_one(cli: Cli, tmp_path: Path) -> None:
+def test_force_keeps_existing_optional_files_and_refuses_policy_ones(
+    cli: Cli, tmp_path: Path
+) -> None:
     root = tmp_path / "existing"
     (root / ".git").mkdir(parents=True)
-    (root / "README.md").write_text("my readme\n")
+    (root / ".vscode").mkdir()
+    mine = {"README.md": "my readme\n", ".gitignore": "*.pyc\n", ".vscode/settings.json": "{}\n"}
+    for path, text in mine.items():
+        (root / path).write_text(text)
+    (root / "templates").mkdir()
+    (root / "templates/openclaw.json.j2").write_text("{}")
     refused = cli("init", str(root), "--force")
     assert refused.exit_code == 2
-    assert "README.md already exists" in refused.stderr
-    assert sorted(p.name for p in root.iterdir()) == [".git", "README.md"]
-    (root / "README.md").unlink()
+    assert "templates/openclaw.json.j2 already exists" in refused.stderr
+    assert "README.md" not in refused.stderr  # optional files are not in the way
+    assert sorted(p.name for p in root.iterdir()) == [
+        ".git",
+        ".gitignore",
+        ".vscode",
+        "README.md",
+        "templates",
+    ]
+    (root / "templates/openclaw.json.j2").unlink()
+    result = cli("init", str(root), "--force")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "warning[PC601]: kept as they are (exist; not written): "
+        ".gitignore, .vscode/settings.json, README.md"
+    ) in result.stderr
+    assert {path: (root / path).read_text() for path in mine} == mine
+    assert (root / "rendered/prod/openclaw.json").is_file()
+    assert cli("compile", "--root", str(root), "--check").exit_code == 0
+
+
+def test_only_git_counts_as_empty(cli: Cli, tmp_path: Path) -> None:
+    root = tmp_path / "existing"
+    (root / ".git").mkdir(parents=True)
     assert cli("init", str(root)).exit_code == 0  # only .git: empty enough, no --force
     assert (root / "rendered/prod/openclaw.json").is_file()
 

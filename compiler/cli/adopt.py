@@ -18,7 +18,9 @@ Writes a policy repository that compiles as it is: tiers, a team, dev / staging 
 (prod promoted from staging), a starter catalog of real models with public prices, the
 template, the JSON Schema for editors (.vscode/settings.json), a pre-commit config and
 GitHub workflows; then compiles and promotes, so `clawpolicy compile --check` passes.
-DIR must be empty (or hold only .git) unless --force; no file is ever overwritten.
+DIR must be empty (or hold only .git) unless --force; no file is ever overwritten:
+with --force, optional files DIR has (README.md, .gitignore, ...) are kept and named in a
+warning, and an existing policy, template or rendered file is an error.
 
 \b
 With --from, adopts a hand-written openclaw.json (strict JSON): its providers (keys as env
@@ -49,7 +51,11 @@ Examples:
     metavar="YYYY-MM-DD",
     help="Date of the adopted catalog snapshot (default: today, UTC).",
 )
-@click.option("--force", is_flag=True, help="Allow a non-empty DIR (never overwrites a file).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Allow a non-empty DIR (never overwrites a file; keeps an existing README.md, ...).",
+)
 @output_options(("text", "json"))
 def init(
     directory: Path, adopt_from: Path | None, day: datetime | None, force: bool, out: Output
