@@ -456,8 +456,11 @@ CODES: dict[str, Code] = {
         "configuration cannot be adopted",
         "`init --from` cannot say part of the openclaw.json in policy: not strict JSON, "
         "`$include`, a provider without `baseUrl` or `api`, a chain naming a model that "
-        "`models.providers` does not declare, an agent id OpenClaw's schema rejects.",
-        "Make the file strict JSON and declare every model the chains use, then adopt again.",
+        "`models.providers` does not declare, an agent id OpenClaw's schema rejects or one "
+        "declared twice (`agents.entries` and `agents.list`), two provider ids equal in "
+        "lowercase, a `baseUrl` carrying user info, a query string or a key (never shown).",
+        "Make the file strict JSON, declare every model the chains use and each provider and "
+        "agent once, keep keys out of `baseUrl`, then adopt again.",
     ),
     "PC603": Code(
         "part of the configuration not adopted",

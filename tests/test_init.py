@@ -301,6 +301,7 @@ def test_adopted_outputs_pass_the_real_openclaw(
 
 
 SECRET = "sk-or-v1-0123456789abcdef0123456789abcdef"
+PASSWORD = "hunter2pass"
 
 
 def test_a_literal_key_is_never_copied_or_shown(cli: Cli, tmp_path: Path) -> None:
@@ -452,6 +453,28 @@ def test_adopted_text_renders_byte_for_byte_whatever_it_holds() -> None:
             id="uppercase-agent-id",
         ),
         pytest.param(lambda c: c["agents"].pop("entries"), "no agent to adopt", id="no-agents"),
+        pytest.param(
+            lambda c: c["agents"].update(list=[{"id": "support", "model": "infron/qwen3-coder"}]),
+            "agents.list[0]: agent 'support' is also agents.entries.support",
+            id="agent-in-entries-and-list",
+        ),
+        pytest.param(
+            lambda c: c["models"]["providers"].update(INFRON=c["models"]["providers"]["infron"]),
+            "models.providers.INFRON: is provider 'infron' again, as models.providers.infron is",
+            id="providers-equal-in-lowercase",
+        ),
+        pytest.param(
+            lambda c: c["models"]["providers"]["infron"].update(
+                baseUrl=f"https://u:{PASSWORD}@h/v1"
+            ),
+            "models.providers.infron.baseUrl: carries user info",
+            id="password-in-base-url",
+        ),
+        pytest.param(
+            lambda c: c["models"]["providers"]["infron"].update(baseUrl=f"https://h/{SECRET}/v1"),
+            "models.providers.infron.baseUrl: carries a secret-looking value",
+            id="key-in-base-url",
+        ),
     ],
 )
 def test_what_cannot_be_adopted_is_an_error_and_nothing_is_written(
@@ -464,7 +487,9 @@ def test_what_cannot_be_adopted_is_an_error_and_nothing_is_written(
     root = tmp_path / "adopted"
     result = cli("init", str(root), "--from", str(source))
     assert result.exit_code == 2
-    assert "error[PC602]" in result.stderr and message in result.stderr
+    assert f"{source}: error[PC602]: " in result.stderr and message in result.stderr, result.stderr
+    assert "policies/" not in result.stderr  # never a file of the discarded staging folder
+    assert PASSWORD not in result.stderr and SECRET not in result.stderr
     assert not root.exists()
     assert not list(tmp_path.glob(".*init-*"))  # no staging folder left behind
 
