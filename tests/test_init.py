@@ -230,6 +230,27 @@ def test_force_never_writes_through_a_symlink(cli: Cli, tmp_path: Path, link: st
     assert not list(tmp_path.glob(".*init-*"))
 
 
+def test_next_steps_skip_cd_dot_and_git_init_in_a_git_work_tree(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = cli("init", str(tmp_path / "fresh"))
+    assert f"next: cd {tmp_path / 'fresh'} && git init && git add -A" in fresh.stdout
+    checkout = tmp_path / "checkout"
+    (checkout / ".git").mkdir(parents=True)
+    (checkout / "ops").mkdir()
+    monkeypatch.chdir(checkout / "ops")
+    result = cli("init", ".")
+    assert result.exit_code == 0, result.stderr
+    assert "next: git add -A && git commit -m 'clawpolicy init'" in result.stdout
+
+
+def test_date_without_from_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
+    result = cli("init", str(tmp_path / "x"), "--date", "2026-06-16")
+    assert result.exit_code == 2
+    assert "--date goes with --from" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
 # ------------------------------------------------------------------ init --from
 
 
