@@ -4,13 +4,15 @@ the rendered config (reports, diffs, diagnostics, annotations, PR comments, fetc
 What is masked, by design rather than by example:
 
 * anything secret-shaped wherever it appears: API keys (`sk-...`, `sk-or-v1-...`, AWS, GitHub,
-  Slack, Google, GitLab), JWTs, private-key blocks, `Bearer`/`Basic` credentials, user info in
-  URLs (`https://user:pass@host`), secret-named query values (`?api_key=...`), and long random
+  Slack, Google, GitLab, Stripe live keys), Slack webhook URLs, Telegram bot tokens, JWTs,
+  private-key blocks, `Bearer`/`Basic` credentials, user info in URLs
+  (`https://user:pass@host`), secret-named query values (`?api_key=...`), and long random
   tokens (24+ letters and digits in both cases, unbroken);
-* every value of a secret-named field (`apiKey`, `api_key`, `token`, `password`,
-  `authorization`, `secret`, `cookie`, ... and everything under `headers`), whether the text is
-  a JSON document, a `key: value` / `key=value` line, or a diff line naming the field by its JSON
-  pointer (`/models/providers/p/apiKey: "..." -> ...`).
+* every value of a secret-named field (`apiKey`, `api_key`, `token`, `password`, `DB_PASS`,
+  `pwd`, `webhook`, `authorization`, `secret`, `credentials`, `private_key`, `cookie`, ... and
+  everything under `headers`), whether the text is a JSON document, a `key: value` /
+  `key=value` line, or a diff line naming the field by its JSON pointer
+  (`/models/providers/p/apiKey: "..." -> ...`).
 
 References name a secret without holding it and stay readable: an env SecretRef object
 `{"source": "env", "provider": "default", "id": "INFRON_API_KEY"}`, a policy `{env: NAME}` and
@@ -36,6 +38,9 @@ SECRET_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("JSON web token", re.compile(r"\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}")),
     ("private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
     ("password in a URL", re.compile(r"://[^/\s:@]+:[^/\s@]+@")),
+    ("Stripe key", re.compile(r"\b[sr]k_live_[A-Za-z0-9]{16,}")),
+    ("Slack webhook", re.compile(r"\bhooks\.slack\.com/(?:services|workflows|triggers)/[\w/-]+")),
+    ("Telegram bot token", re.compile(r"(?<![\w:])\d{5,16}:A[\w-]{34}(?![\w-])")),
 )
 # Shapes masked in printed text but not refused in output (too likely to be legitimate there).
 _PRINT_SHAPES = (
@@ -49,7 +54,7 @@ _PRINT_SHAPES = (
 )
 # A shape cut short by a formatter's "..." still leaks its start: mask what is left of it.
 _CUT_SHAPE = re.compile(
-    r"\b(?:sk-|gh[pousr]_|github_pat_|xox[abprs]-|AIza|glpat-|AKIA)[\w-]*\.\.\."
+    r"\b(?:sk-|gh[pousr]_|github_pat_|xox[abprs]-|AIza|glpat-|AKIA|[sr]k_live_)[\w-]*\.\.\."
 )
 _SECRET_NAMES = (
     "apikey",
@@ -67,6 +72,9 @@ _SECRET_NAMES = (
     "cookie",
     "sessionid",
 )
+# secret names that are also the end of ordinary words (`bypass`, `compass`): a whole word only
+_SECRET_WORDS = ("pass", "pwd", "webhook")
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _CONTAINERS = ("headers",)  # every value inside is masked; the header names stay
 _ENV_REF = re.compile(r"\$\{[A-Z][A-Z0-9_]{0,127}\}")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*(?:"|$)')
@@ -84,16 +92,40 @@ _POINTER = re.compile(r"(?<![\w/.:])(/[^\s`'\"|,]+)")
 
 @functools.lru_cache(maxsize=4096)
 def is_secret_field(name: object) -> bool:
-    """A field whose value is a credential: `apiKey`, `X-Api-Key`, `auth_token`, `password`...
+    """A field whose value is a credential: `apiKey`, `X-Api-Key`, `auth_token`, `password`,
+    `DB_PASS`, `userPwd`, `slack_webhook`, `private_key`...
 
     Example:
         >>> [is_secret_field(n) for n in ("apiKey", "X-Api-Key", "maxTokens", "token", "auth")]
         [True, True, False, True, False]
+        >>> [is_secret_field(n) for n in ("DB_PASS", "dbPwd", "webhook", "private_key")]
+        [True, True, True, True]
+        >>> [is_secret_field(n) for n in ("passthrough", "bypass", "webhookUrl", "password_min")]
+        [False, False, False, False]
     """
     if not isinstance(name, str):
         return False
-    plain = name.strip("\"'").lower().replace("-", "").replace("_", "")
-    return plain.endswith(_SECRET_NAMES)
+    bare = name.strip("\"'")
+    plain = bare.lower().replace("-", "").replace("_", "")
+    if plain.endswith(_SECRET_NAMES):
+        return True
+    words = _WORDS.findall(bare)
+    return bool(words) and words[-1].lower() in _SECRET_WORDS
+
+
+def located(where: str, message: str) -> str:
+    """`where: message` for a diagnostic, or `where message` when the path ends in a
+    secret-named field: the redaction pass reads `apiKey: is a literal key` as a field and its
+    value, and would mask the message's first word.
+
+    Example:
+        >>> located("models.providers.p.baseUrl", "is missing")
+        'models.providers.p.baseUrl: is missing'
+        >>> located("models.providers.p.apiKey", "holds a literal key")
+        'models.providers.p.apiKey holds a literal key'
+    """
+    last = re.split(r"[./\[]", where)[-1]
+    return f"{where} {message}" if is_secret_field(last) else f"{where}: {message}"
 
 
 def _is_container(name: object) -> bool:
@@ -258,8 +290,11 @@ def _mask_after_pointer(line: str) -> str:
     return line
 
 
-# every name in _SECRET_NAMES and _CONTAINERS contains one of these (lowercased)
-_FIELD_HINTS = ("key", "token", "secret", "pass", "auth", "credential", "cookie", "session", "head")
+# every name in _SECRET_NAMES, _SECRET_WORDS and _CONTAINERS contains one of these (lowercased)
+_FIELD_HINTS = (
+    *("key", "token", "secret", "pass", "pwd", "hook", "auth", "credential", "cookie", "session"),
+    "head",
+)
 
 
 def redact_line(line: str) -> str:

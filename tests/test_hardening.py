@@ -78,6 +78,59 @@ def test_literal_secrets_never_reach_rendered(
     assert not (root / "rendered").exists()
 
 
+@pytest.mark.parametrize(
+    ("fragment", "secret", "kind"),
+    [
+        pytest.param(
+            '"channels": {"slack": {"url": "%s"}}',
+            "https://hooks.slack.com/services/T000/B000/XXXX",
+            "Slack webhook",
+            id="slack-webhook",
+        ),
+        pytest.param('"tools": {"pay": "%s"}', "rk_live_" + "a1B2" * 6, "Stripe key", id="stripe"),
+        pytest.param(
+            '"channels": {"tg": {"bot": "%s"}}',
+            "123456789:AAH" + "b9" * 16,
+            "Telegram bot token",
+            id="telegram",
+        ),
+        pytest.param(
+            '"env": {"vars": {"DB_PASS": "%s"}}',
+            "Sup3rS3cretValue!",
+            "literal env var value",
+            id="env-var",
+        ),
+        pytest.param(
+            '"env": {"vars": {"REGION": "%s"}}', "eu-west-1", "literal env var value", id="env"
+        ),
+    ],
+)
+def test_a_template_cannot_write_a_secret_or_an_env_var_value(
+    make_project: Build, cli: Cli, fragment: str, secret: str, kind: str
+) -> None:
+    project = files()
+    project["templates/openclaw.json.j2"] = (
+        '{"gateway": {"mode": "local"}, ' + fragment % secret + ", "
+        '"models": {{ models | tojson }}, "agents": {{ agents | tojson }}}'
+    )
+    root = make_project(project)
+    result = cli("compile", "--root", str(root))
+    assert result.exit_code == 2 and "error[PC107]" in result.stderr, result.stderr
+    assert f"({kind})" in result.stderr
+    assert secret not in result.stdout + result.stderr
+    assert not (root / "rendered").exists()
+
+
+def test_an_env_reference_in_a_template_is_fine(make_project: Build, cli: Cli) -> None:
+    project = files()
+    project["templates/openclaw.json.j2"] = (
+        '{"gateway": {"mode": "local"}, "env": {"vars": {"DB_PASS": "${DB_PASS}"}}, '
+        '"models": {{ models | tojson }}, "agents": {{ agents | tojson }}}'
+    )
+    result = cli("compile", "--root", str(make_project(project)))
+    assert result.exit_code == 0, result.stderr
+
+
 def _git_repo_with_policies_in(folder: str, make_project: Build, tmp_path: Path) -> Path:
     top = tmp_path / "checkout"
     make_project(files(agent="teir: t"), root=top / folder)

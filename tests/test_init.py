@@ -174,17 +174,81 @@ def test_a_non_empty_dir_is_refused_and_left_alone(cli: Cli, tmp_path: Path) -> 
     assert not list(tmp_path.glob(".*init-*"))  # no staging folder left behind
 
 
-def test_force_adds_files_but_never_overwrites_one(cli: Cli, tmp_path: Path) -> None:
+def test_force_keeps_existing_optional_files_and_refuses_policy_ones(
+    cli: Cli, tmp_path: Path
+) -> None:
     root = tmp_path / "existing"
     (root / ".git").mkdir(parents=True)
-    (root / "README.md").write_text("my readme\n")
+    (root / ".vscode").mkdir()
+    mine = {"README.md": "my readme\n", ".gitignore": "*.pyc\n", ".vscode/settings.json": "{}\n"}
+    for path, text in mine.items():
+        (root / path).write_text(text)
+    (root / "templates").mkdir()
+    (root / "templates/openclaw.json.j2").write_text("{}")
     refused = cli("init", str(root), "--force")
     assert refused.exit_code == 2
-    assert "README.md already exists" in refused.stderr
-    assert sorted(p.name for p in root.iterdir()) == [".git", "README.md"]
-    (root / "README.md").unlink()
+    assert "templates/openclaw.json.j2 already exists" in refused.stderr
+    assert "README.md" not in refused.stderr  # optional files are not in the way
+    assert sorted(p.name for p in root.iterdir()) == [
+        ".git",
+        ".gitignore",
+        ".vscode",
+        "README.md",
+        "templates",
+    ]
+    (root / "templates/openclaw.json.j2").unlink()
+    result = cli("init", str(root), "--force")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "warning[PC601]: kept as they are (exist; not written): "
+        ".gitignore, .vscode/settings.json, README.md"
+    ) in result.stderr
+    assert {path: (root / path).read_text() for path in mine} == mine
+    assert (root / "rendered/prod/openclaw.json").is_file()
+    assert cli("compile", "--root", str(root), "--check").exit_code == 0
+
+
+def test_only_git_counts_as_empty(cli: Cli, tmp_path: Path) -> None:
+    root = tmp_path / "existing"
+    (root / ".git").mkdir(parents=True)
     assert cli("init", str(root)).exit_code == 0  # only .git: empty enough, no --force
     assert (root / "rendered/prod/openclaw.json").is_file()
+
+
+@pytest.mark.parametrize("link", ["policies", "rendered", ".github/workflows", ".vscode"])
+def test_force_never_writes_through_a_symlink(cli: Cli, tmp_path: Path, link: str) -> None:
+    root, outside = tmp_path / "existing", tmp_path / "outside"
+    outside.mkdir()
+    (root / link).parent.mkdir(parents=True)
+    (root / link).symlink_to(outside)
+    before = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+    result = cli("init", str(root), "--force")
+    assert result.exit_code == 2, result.stderr
+    assert f"error[PC601]: {link} is a symlink or leads out of" in result.stderr
+    assert list(outside.iterdir()) == []
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == before
+    assert not list(tmp_path.glob(".*init-*"))
+
+
+def test_next_steps_skip_cd_dot_and_git_init_in_a_git_work_tree(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = cli("init", str(tmp_path / "fresh"))
+    assert f"next: cd {tmp_path / 'fresh'} && git init && git add -A" in fresh.stdout
+    checkout = tmp_path / "checkout"
+    (checkout / ".git").mkdir(parents=True)
+    (checkout / "ops").mkdir()
+    monkeypatch.chdir(checkout / "ops")
+    result = cli("init", ".")
+    assert result.exit_code == 0, result.stderr
+    assert "next: git add -A && git commit -m 'clawpolicy init'" in result.stdout
+
+
+def test_date_without_from_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
+    result = cli("init", str(tmp_path / "x"), "--date", "2026-06-16")
+    assert result.exit_code == 2
+    assert "--date goes with --from" in result.stderr
+    assert not (tmp_path / "x").exists()
 
 
 # ------------------------------------------------------------------ init --from
@@ -258,6 +322,7 @@ def test_adopted_outputs_pass_the_real_openclaw(
 
 
 SECRET = "sk-or-v1-0123456789abcdef0123456789abcdef"
+PASSWORD = "hunter2pass"
 
 
 def test_a_literal_key_is_never_copied_or_shown(cli: Cli, tmp_path: Path) -> None:
@@ -276,6 +341,35 @@ def test_a_literal_key_is_never_copied_or_shown(cli: Cli, tmp_path: Path) -> Non
     assert env["providers"]["infron"]["api_key"] == {"env": "INFRON_API_KEY"}
 
 
+def test_literal_keys_get_one_env_var_each_and_a_readable_warning(cli: Cli, tmp_path: Path) -> None:
+    config = json.loads((EXAMPLES / "good-entries.json").read_text())
+    infron = config["models"]["providers"].pop("infron")
+    providers = config["models"]["providers"]
+    providers["acme-a"] = {**infron, "apiKey": SECRET}
+    providers["acme_a"] = {**infron, "apiKey": SECRET + "2"}
+    providers["acme-b"] = {**infron, "apiKey": "${ACME_A_API_KEY_2}"}  # taken by name
+    for agent in config["agents"]["entries"].values():
+        agent.pop("model", None)
+    config["agents"]["defaults"] = {"model": "acme-a/qwen3-coder"}
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps(config))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 0, result.stderr
+    env = yaml.safe_load((root / "policies/environments/dev.yaml").read_text())
+    keys = {name: body["api_key"]["env"] for name, body in env["providers"].items()}
+    assert keys == {
+        "acme-a": "ACME_A_API_KEY",
+        "acme_a": "ACME_A_API_KEY_3",
+        "acme-b": "ACME_A_API_KEY_2",
+    }
+    assert (
+        "warning[PC107]: models.providers.acme-a.apiKey holds a literal key; not copied "
+        "(the value is not shown): wrote api_key: {env: ACME_A_API_KEY}"
+    ) in result.stderr
+    assert "***" not in result.stderr
+
+
 def test_a_literal_secret_outside_the_model_layer_stays_out_of_the_template(
     cli: Cli, tmp_path: Path
 ) -> None:
@@ -287,7 +381,7 @@ def test_a_literal_secret_outside_the_model_layer_stays_out_of_the_template(
     root = tmp_path / "adopted"
     result = cli("init", str(root), "--from", str(source))
     assert result.exit_code == 0, result.stderr
-    assert "warning[PC107]: gateway: not adopted into the template: gateway.auth.token" in (
+    assert "warning[PC107]: gateway is left out of the template: gateway.auth.token" in (
         result.stderr
     )
     assert "correct-horse" not in result.stdout + result.stderr
@@ -295,6 +389,70 @@ def test_a_literal_secret_outside_the_model_layer_stays_out_of_the_template(
     rendered = json.loads((root / "rendered/dev/openclaw.json").read_text())
     assert rest(rendered) == {"channels": {"web": {"enabled": True}}, "gateway": {"mode": "local"}}
     assert "gateway.mode is not set" in result.stderr
+
+
+ENV_SECRETS = {
+    "DB_PASS": "Sup3rS3cretValue!",
+    "SLACK_HOOK": "https://hooks.slack.com/services/T000/B000/XXXX",
+    "STRIPE_KEY": "rk_live_" + "a1B2" * 6,
+    "TELEGRAM_BOT": "123456789:AAH" + "b9" * 16,
+}
+
+
+def test_env_vars_and_secret_shapes_stay_out_of_every_file(cli: Cli, tmp_path: Path) -> None:
+    config = json.loads((EXAMPLES / "good-entries.json").read_text())
+    config["env"] = {
+        "vars": {**ENV_SECRETS, "HOME_REF": "${HOME_REF}"},
+        "shellEnv": {"enabled": True},
+    }
+    config["channels"] = {"hooks": {"pay": ENV_SECRETS["STRIPE_KEY"]}, "web": {"enabled": True}}
+    config["gateway"] = {"mode": "local"}
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps(config))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 0, result.stderr
+    for name in ENV_SECRETS:
+        assert f"warning[PC107]: env.vars.{name} holds a literal value" in result.stderr
+    assert "channels is left out of the template: channels.hooks.pay" in result.stderr
+    for path in root.rglob("*"):
+        text = path.read_text() if path.is_file() else ""
+        assert not any(secret in text for secret in ENV_SECRETS.values()), path
+    assert not any(secret in result.stdout + result.stderr for secret in ENV_SECRETS.values())
+    rendered = json.loads((root / "rendered/dev/openclaw.json").read_text())
+    assert rendered["env"] == {"vars": {"HOME_REF": "${HOME_REF}"}, "shellEnv": {"enabled": True}}
+    assert "channels" not in rendered
+    assert cli("validate", "--root", str(root), "--strict").exit_code == 0
+
+
+JINJA_BREAKOUTS = [
+    "{%endraw%}{{ 7*7 }}{%raw%}",
+    "{%- endraw %}{{ environment }}{% raw -%}",
+    "{% endraw %}{# hidden #}{% raw %}",
+    "{{{{ x }}}}",
+    "{{ '{%' }}",
+    "{%%}{##}{{}}",
+    "x{",
+    "{",
+    "}}{%}{#}",
+    "\\{{ environment }}\\",
+    "{{- environment -}} {%+ if 1 %}",
+    "\u00e9{#-\n#}",
+]
+
+
+def test_adopted_text_renders_byte_for_byte_whatever_it_holds() -> None:
+    from compiler.adopt.templatewriter import template_text
+    from compiler.output.renderer import render_template
+
+    channels = {f"k{n}": text for n, text in enumerate(JINJA_BREAKOUTS)}
+    channels |= {text: n for n, text in enumerate(JINJA_BREAKOUTS)}  # keys too
+    config = {"models": {}, "agents": {}, "gateway": {"mode": "local"}, "channels": channels}
+    template, found = template_text(config, "openclaw.json")
+    assert template is not None and found == []
+    context = {"models": {}, "agents": {}, "environment": "dev"}
+    rendered = render_template({"openclaw.json.j2": template}, "openclaw.json.j2", context)
+    assert rendered == json.dumps(config, indent=2, ensure_ascii=False) + "\n"
 
 
 @pytest.mark.parametrize(
@@ -316,6 +474,28 @@ def test_a_literal_secret_outside_the_model_layer_stays_out_of_the_template(
             id="uppercase-agent-id",
         ),
         pytest.param(lambda c: c["agents"].pop("entries"), "no agent to adopt", id="no-agents"),
+        pytest.param(
+            lambda c: c["agents"].update(list=[{"id": "support", "model": "infron/qwen3-coder"}]),
+            "agents.list[0]: agent 'support' is also agents.entries.support",
+            id="agent-in-entries-and-list",
+        ),
+        pytest.param(
+            lambda c: c["models"]["providers"].update(INFRON=c["models"]["providers"]["infron"]),
+            "models.providers.INFRON: is provider 'infron' again, as models.providers.infron is",
+            id="providers-equal-in-lowercase",
+        ),
+        pytest.param(
+            lambda c: c["models"]["providers"]["infron"].update(
+                baseUrl=f"https://u:{PASSWORD}@h/v1"
+            ),
+            "models.providers.infron.baseUrl: carries user info",
+            id="password-in-base-url",
+        ),
+        pytest.param(
+            lambda c: c["models"]["providers"]["infron"].update(baseUrl=f"https://h/{SECRET}/v1"),
+            "models.providers.infron.baseUrl: carries a secret-looking value",
+            id="key-in-base-url",
+        ),
     ],
 )
 def test_what_cannot_be_adopted_is_an_error_and_nothing_is_written(
@@ -328,7 +508,9 @@ def test_what_cannot_be_adopted_is_an_error_and_nothing_is_written(
     root = tmp_path / "adopted"
     result = cli("init", str(root), "--from", str(source))
     assert result.exit_code == 2
-    assert "error[PC602]" in result.stderr and message in result.stderr
+    assert f"{source}: error[PC602]: " in result.stderr and message in result.stderr, result.stderr
+    assert "policies/" not in result.stderr  # never a file of the discarded staging folder
+    assert PASSWORD not in result.stderr and SECRET not in result.stderr
     assert not root.exists()
     assert not list(tmp_path.glob(".*init-*"))  # no staging folder left behind
 

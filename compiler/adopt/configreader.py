@@ -16,7 +16,15 @@ from decimal import Decimal
 from typing import Any
 
 from ..diagnostics import Diagnostic, Span, error, raise_if_errors, warning
-from ..load.spec import AGENT_ID_RE, ENV_VAR_RE, MODALITIES, MODEL_APIS, PROVIDER_ID_RE
+from ..load.spec import (
+    AGENT_ID_RE,
+    ENV_VAR_RE,
+    MODALITIES,
+    MODEL_APIS,
+    PROVIDER_ID_RE,
+    check_base_url,
+)
+from ..redaction import located, looks_secret
 
 THINKING = ("off", "minimal", "low", "medium", "high", "xhigh", "adaptive", "max", "ultra")
 _ENV_TEMPLATE = re.compile(r"^\$\{([A-Z_][A-Z0-9_]*)\}$")
@@ -25,6 +33,7 @@ _MODEL_KEYS = {"id", "name", "input", "reasoning", "cost", "contextWindow", "max
 _COST_KEYS = {"input": "input", "output": "output", "cacheRead": "cache_read"}
 _COST_KEYS["cacheWrite"] = "cache_write"
 _DEFAULTS_KEYS = {"model", "imageModel", "models", "thinkingDefault", "systemAgent", "modelPolicy"}
+_URL_HINT = "hint: keep only the endpoint in baseUrl and the key in apiKey, then adopt again"
 _ENTRY_KEYS = {"id", "name", "description", "model", "thinkingDefault"}
 
 
@@ -64,12 +73,13 @@ class _Reader:
     def __init__(self, source: str) -> None:
         self.span = Span(source)
         self.problems: list[Diagnostic] = []
+        self.env_names: set[str] = set()  # env vars the providers' keys use (no two share one)
 
     def error(self, where: str, message: str, *notes: str) -> None:
-        self.problems.append(error("PC602", f"{where}: {message}", self.span, *notes))
+        self.problems.append(error("PC602", located(where, message), self.span, *notes))
 
     def warn(self, where: str, message: str, *notes: str, code: str = "PC603") -> None:
-        self.problems.append(warning(code, f"{where}: {message}", self.span, *notes))
+        self.problems.append(warning(code, located(where, message), self.span, *notes))
 
     def ignored(self, where: str, keys: Iterable[str], hint: str) -> None:
         """Warn about keys the policy language cannot say (names only, never values)."""
@@ -127,6 +137,9 @@ def _providers(
     reader: _Reader, declared: Mapping[str, Any]
 ) -> tuple[tuple[AdoptedProvider, ...], tuple[dict[str, Any], ...]]:
     providers, offers = [], []
+    references = (_env_reference(b.get("apiKey")) for b in declared.values() if isinstance(b, dict))
+    reader.env_names.update(name for name in references if name is not None)
+    seen: dict[str, str] = {}  # lowercased id -> the JSON path that declared it first
     for raw_id, body in declared.items():
         provider_id = str(raw_id).lower()  # OpenClaw lowercases provider ids
         where = f"models.providers.{raw_id}"
@@ -134,6 +147,15 @@ def _providers(
         if not PROVIDER_ID_RE.fullmatch(provider_id):
             reader.error(where, "provider ids must match ^[a-z][a-z0-9_-]{0,63}$")
             continue
+        if provider_id in seen:
+            reader.error(
+                where,
+                f"is provider '{provider_id}' again, as {seen[provider_id]} is "
+                "(OpenClaw lowercases provider ids)",
+                "hint: merge the two providers, or rename one",
+            )
+            continue
+        seen[provider_id] = where
         reader.ignored(where, set(spec) - _PROVIDER_KEYS, "put them in templates/openclaw.json.j2")
         provider = _provider(reader, where, provider_id, spec)
         models = _offers(reader, where, provider_id, spec.get("models"))
@@ -155,27 +177,54 @@ def _provider(
         reader.error(where, f"api must be one of {', '.join(MODEL_APIS)}")
     if not isinstance(base_url, str) or api not in MODEL_APIS:
         return None
+    if not _base_url_ok(reader, f"{where}.baseUrl", base_url):
+        return None
     return AdoptedProvider(provider_id, base_url, str(api), _api_key_env(reader, where, spec))
 
 
-def _api_key_env(reader: _Reader, where: str, spec: Mapping[str, Any]) -> str | None:
-    """The env var of the provider's key; a literal key becomes a placeholder (never shown)."""
-    key = spec.get("apiKey")
-    if key is None:
-        return None
+def _base_url_ok(reader: _Reader, where: str, url: str) -> bool:
+    """The checks a provider's base_url gets in policy (PC103, PC107), made on the file."""
+    try:
+        check_base_url(url)
+    except ValueError as exc:
+        reason = str(exc).split(";", 1)[0]
+        reader.error(where, f"{reason} (the value is not shown)", _URL_HINT)
+        return False
+    if looks_secret(url):
+        reader.error(where, "carries a secret-looking value (not shown)", _URL_HINT)
+        return False
+    return True
+
+
+def _env_reference(key: Any) -> str | None:
+    """The env var an `apiKey` names (an env SecretRef or `"${NAME}"`), else None."""
     if (
         isinstance(key, dict)
         and key.get("source") == "env"
         and ENV_VAR_RE.fullmatch(str(key.get("id")))
     ):
         return str(key["id"])
-    if isinstance(key, str) and _ENV_TEMPLATE.match(key):
-        return _ENV_TEMPLATE.match(key).group(1)  # type: ignore[union-attr]
-    placeholder = re.sub(r"[^A-Z0-9]+", "_", where.rsplit(".", 1)[-1].upper()) + "_API_KEY"
+    match = _ENV_TEMPLATE.match(key) if isinstance(key, str) else None
+    return match.group(1) if match else None
+
+
+def _api_key_env(reader: _Reader, where: str, spec: Mapping[str, Any]) -> str | None:
+    """The env var of the provider's key; a literal key becomes a placeholder (never shown),
+    one no other provider uses (`ACME_A_API_KEY`, then `ACME_A_API_KEY_2`, ...)."""
+    key = spec.get("apiKey")
+    if key is None or (name := _env_reference(key)) is not None:
+        return None if key is None else name
+    base = re.sub(r"[^A-Z0-9]+", "_", where.rsplit(".", 1)[-1].upper()) + "_API_KEY"
+    placeholder = next(
+        name
+        for n in range(1, 1000)
+        if (name := base if n == 1 else f"{base}_{n}") not in reader.env_names
+    )
+    reader.env_names.add(placeholder)
     kind = "a literal key" if isinstance(key, str) else "a SecretRef that is not an env reference"
     reader.warn(
         f"{where}.apiKey",
-        f"is {kind}; not copied (the value is not shown): wrote api_key: {{env: {placeholder}}}",
+        f"holds {kind}; not copied (the value is not shown): wrote api_key: {{env: {placeholder}}}",
         f"hint: set {placeholder} where OpenClaw runs; rotate the key if the file was shared",
         code="PC107",
     )
@@ -289,14 +338,27 @@ def _entries(reader: _Reader, doc: Mapping[str, Any]) -> list[tuple[str, dict[st
             found.append((body["id"], body, where))
         else:
             reader.error(where, "an agent needs a string id")
+    _check_agent_ids(reader, found)
+    return found
+
+
+def _check_agent_ids(reader: _Reader, found: list[tuple[str, dict[str, Any], str]]) -> None:
+    """Each id once (entries and the legacy list together), and one OpenClaw accepts."""
+    first: dict[str, str] = {}
     for agent_id, _, where in found:
+        if agent_id in first:
+            reader.error(
+                where,
+                f"agent '{agent_id}' is also {first[agent_id]}; an agent id is declared once",
+                "hint: keep one of the two (agents.entries, or the legacy agents.list)",
+            )
+        first.setdefault(agent_id, where)
         if not AGENT_ID_RE.fullmatch(agent_id):
             reader.error(
                 where,
                 f"agent id '{agent_id}' must match {AGENT_ID_RE.pattern}",
                 "hint: OpenClaw's schema rejects it too: rename the agent in lowercase",
             )
-    return found
 
 
 def _agent(

@@ -3,7 +3,10 @@ the first promotion, so that `clawpolicy compile --check` passes in it at once. 
 
 The repository is built and compiled in a staging folder beside DIR and moved into DIR only
 when everything succeeded: on any error nothing is left behind. DIR must be empty (a `.git`
-folder is fine) unless `force` is given, and even then no existing file is ever overwritten.
+folder is fine) unless `force` is given, and even then no existing file is ever overwritten:
+an optional file DIR has (README.md, .gitignore, editor settings, workflows) is kept and not
+written (a warning lists them); a policy, template or rendered file DIR has is an error, and
+so is a symlink on the way to any file it writes.
 With `--from`, every agent's chain, the default and image chains and the aliases of the
 compiled repository are compared with the adopted file; what differs is reported (PC604).
 """
@@ -27,6 +30,9 @@ from ..resolve.resolver import Resolution
 from . import configreader, policywriter, starter, templatewriter
 
 IGNORED_ENTRIES = {".git"}  # a DIR holding only these counts as empty
+# what the repository compiles from or to: with --force, an existing one is still an error;
+# any other file (README.md, .gitignore, .vscode/settings.json, workflows) is kept as it is
+POLICY_FOLDERS = ("policies/", "templates/", "rendered/")
 TEMPLATE = "templates/openclaw.json.j2"
 
 
@@ -44,6 +50,7 @@ class InitResult:
     files: tuple[str, ...]  # every file written, repository-relative, sorted
     resolutions: Mapping[str, Resolution]
     warnings: tuple[Diagnostic, ...] = field(default=())
+    kept: tuple[str, ...] = ()  # optional files DIR already had (--force): not written
 
 
 def init_repo(options: InitOptions) -> InitResult:
@@ -56,7 +63,11 @@ def init_repo(options: InitOptions) -> InitResult:
     target = options.root
     _check_target(target, options.force)
     files, expected, found = _files(options)
+    kept = _kept(target, files) if options.force else ()
+    files = tuple(f for f in files if f.relpath not in kept)
+    _check_no_symlinks(target, [*(f.relpath for f in files), "rendered"])
     _check_conflicts(target, files)
+    found += _kept_warning(target, kept)
     home = target.resolve()
     home.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.init-", dir=home.parent))
@@ -70,10 +81,12 @@ def init_repo(options: InitOptions) -> InitResult:
         written = sorted(
             p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()
         )
+        _check_no_symlinks(target, written)  # DIR may have changed while compiling
         _move_into(staging, target, written)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return InitResult(target, tuple(written), resolutions, tuple(api.dedupe(found)))
+    warnings = tuple(api.dedupe(found))
+    return InitResult(target, tuple(written), resolutions, warnings, kept)
 
 
 def _check_target(target: Path, force: bool) -> None:
@@ -94,6 +107,23 @@ def _check_target(target: Path, force: bool) -> None:
         )
 
 
+def _kept(target: Path, files: tuple[OutputFile, ...]) -> tuple[str, ...]:
+    """The optional files (not policy, template or output) that DIR already has."""
+    return tuple(
+        f.relpath
+        for f in files
+        if not f.relpath.startswith(POLICY_FOLDERS) and os.path.lexists(target / f.relpath)
+    )
+
+
+def _kept_warning(target: Path, kept: tuple[str, ...]) -> list[Diagnostic]:
+    if not kept:
+        return []
+    message = f"kept as they are (exist; not written): {', '.join(kept)}"
+    hint = "hint: to see the starter's versions, run clawpolicy init in an empty directory"
+    return [warning("PC601", message, Span(str(target)), hint)]
+
+
 def _check_conflicts(target: Path, files: tuple[OutputFile, ...]) -> None:
     taken = [f.relpath for f in files if (target / f.relpath).exists()]
     taken += [d for d in ("rendered",) if (target / d).exists()]
@@ -104,6 +134,37 @@ def _check_conflicts(target: Path, files: tuple[OutputFile, ...]) -> None:
                 for path in taken
             )
         )
+
+
+def _check_no_symlinks(target: Path, relpaths: list[str]) -> None:
+    """PC601 when a path init would write, or a folder on the way to it inside DIR, is a
+    symlink or leads out of DIR: the file would land elsewhere (never followed)."""
+    home = target.resolve()
+    found = sorted({bad for relpath in relpaths if (bad := _redirected(target, home, relpath))})
+    if found:
+        raise CompileError(
+            tuple(
+                error(
+                    "PC601",
+                    f"{path} is a symlink or leads out of {target}; init never writes through one",
+                    Span(str(target / path)),
+                    "hint: replace the link with a real folder, or init into another directory",
+                )
+                for path in found
+            )
+        )
+
+
+def _redirected(target: Path, home: Path, relpath: str) -> str | None:
+    """The first part of `relpath` (under `target`) that is a symlink or leaves it, or None."""
+    parts = Path(relpath).parts
+    for depth in range(1, len(parts) + 1):
+        path = target.joinpath(*parts[:depth])
+        if path.is_symlink() or not path.resolve().is_relative_to(home):
+            return Path(*parts[:depth]).as_posix()
+        if not path.exists():
+            return None
+    return None
 
 
 def _files(

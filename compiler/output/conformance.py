@@ -59,21 +59,29 @@ def iter_refs(config: dict[str, Any]) -> Iterator[tuple[str, Any]]:
 
 
 # every shape of redaction.SECRET_SHAPES contains one of these literally
-_SECRET_MARKERS = ("sk-", "AKIA", "ASIA", "gh", "xox", "AIza", "glpat-", "eyJ", "PRIVATE KEY", "@")
+_SECRET_MARKERS = (
+    *("sk-", "AKIA", "ASIA", "gh", "xox", "AIza", "glpat-", "eyJ", "PRIVATE KEY", "@"),
+    *("k_live_", "hooks.slack.com", ":A"),
+)
+ENV_BLOCK = "env"  # OpenClaw's env vars (`env.vars`, `env.NAME`): every literal is a secret
+ENV_LITERAL = "literal env var value"
 
 
 def iter_secrets(
     value: Any, where: str = "", field: str = "", shapes: bool = True
 ) -> Iterator[tuple[str, str]]:
-    """(json path, kind) of every string that looks like a credential, and of every literal
-    value of a secret-named field (`token`, `password`, `apiKey`, anything under `headers`);
-    SecretRefs and `${VAR}` strings name a secret without holding it.
+    """(json path, kind) of every string that looks like a credential, of every literal
+    value of a secret-named field (`token`, `password`, `apiKey`, anything under `headers`),
+    and of every literal string under the top-level `env` block (env vars are where OpenClaw
+    users keep secrets); SecretRefs and `${VAR}` strings name a secret without holding it.
 
     Example:
         >>> list(iter_secrets({"a": ["https://u:pw@h/x", "sk-" + "x" * 24, "${KEY}"]}))
         [('a[0]', 'password in a URL'), ('a[1]', 'API key')]
         >>> list(iter_secrets({"auth": {"token": "hunter2", "password": "${PW}"}}))
         [('auth.token', 'literal value of a secret field')]
+        >>> list(iter_secrets({"env": {"vars": {"REGION": "eu", "KEY": "${KEY}"}}}))
+        [('env.vars.REGION', 'literal env var value')]
     """
     if isinstance(value, dict):
         if redaction.is_reference(value):
@@ -83,7 +91,7 @@ def iter_secrets(
             if kind is not None:  # a secret pasted as a key
                 yield f"{where}.<key>" if where else "<key>", kind
             secret = field or (key if redaction.is_secret_field(key) else "")
-            if not secret and key == "headers":
+            if not secret and (key == "headers" or (key == ENV_BLOCK and not where)):
                 secret = key
             yield from iter_secrets(item, f"{where}.{key}" if where else str(key), secret, shapes)
     elif isinstance(value, list):
@@ -94,7 +102,16 @@ def iter_secrets(
         if kind is not None:
             yield where, kind
         elif field and value and not redaction.is_reference(value):
-            yield where, "literal value of a secret field"
+            yield where, ENV_LITERAL if field == ENV_BLOCK else "literal value of a secret field"
+
+
+def _secret_error(where: str, kind: str, span: Span) -> Diagnostic:
+    hint = "hint: reference secrets through env SecretRefs or ${VAR}, never literally"
+    if kind == ENV_LITERAL:
+        hint = "hint: set the variable in the gateway's own environment, not in the config"
+    return error(
+        "PC107", f"{where} looks like a literal secret ({kind}); it is not shown", span, hint
+    )
 
 
 def check(text: str, path: str) -> list[Diagnostic]:
@@ -130,15 +147,7 @@ def check(text: str, path: str) -> list[Diagnostic]:
     # cheap substring tests first: the shape regexes run only when one could match
     suspect = any(marker in text for marker in _SECRET_MARKERS)
     secrets = iter_secrets(config, shapes=suspect)
-    found.extend(
-        error(
-            "PC107",
-            f"{where} looks like a literal secret ({kind}); it is not shown",
-            span,
-            "hint: reference secrets through env SecretRefs or ${VAR}, never literally",
-        )
-        for where, kind in secrets
-    )
+    found.extend(_secret_error(where, kind, span) for where, kind in secrets)
     if not _dict(config.get("gateway")).get("mode"):
         found.append(
             error(

@@ -21,6 +21,7 @@ from jsonschema.protocols import Validator
 
 from ..diagnostics import Diagnostic, Span, error
 from ..load.project import Environment, Project
+from ..redaction import located
 from ..resolve.resolver import Resolution
 from . import openclawschema
 from .openclawschema import ENTRIES
@@ -256,7 +257,7 @@ def check(rendered: RenderedFile, project: Project, resolution: Resolution) -> l
         else:
             line = _template_line(template, problem.path, config)
             span = Span(f"templates/{env.spec.template}", line, 1 if line else 0)
-        message = f"{dotted(problem.path)}: {problem.message}"
+        message = located(dotted(problem.path), problem.message)
         diagnostics.append(error("PC306", message, span, *notes, *problem.notes))
     return diagnostics
 
