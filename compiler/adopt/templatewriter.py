@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..diagnostics import Diagnostic, Span, warning
-from ..output.conformance import ENV_BLOCK, iter_secrets
+from ..output.conformance import iter_secrets
 from ..redaction import secret_kind
 
 MODEL_LAYER = ("models", "agents")
@@ -81,6 +81,9 @@ def escape_jinja(text: str) -> str:
         "{{ '{%' }}endraw%}{{ '{{' }} 7*7 }}"
     """
     return _JINJA_START.sub(lambda match: f"{{{{ '{match.group(0)}' }}}}", text)
+
+
+ENV_BLOCK = "env"  # OpenClaw's env vars: every literal is left out on adoption, to be safe
 
 
 def _adopt(key: str, value: Any, source: str) -> tuple[Any, list[Diagnostic]]:

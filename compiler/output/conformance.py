@@ -63,25 +63,24 @@ _SECRET_MARKERS = (
     *("sk-", "AKIA", "ASIA", "gh", "xox", "AIza", "glpat-", "eyJ", "PRIVATE KEY", "@"),
     *("k_live_", "hooks.slack.com", ":A"),
 )
-ENV_BLOCK = "env"  # OpenClaw's env vars (`env.vars`, `env.NAME`): every literal is a secret
-ENV_LITERAL = "literal env var value"
 
 
 def iter_secrets(
     value: Any, where: str = "", field: str = "", shapes: bool = True
 ) -> Iterator[tuple[str, str]]:
-    """(json path, kind) of every string that looks like a credential, of every literal
-    value of a secret-named field (`token`, `password`, `apiKey`, anything under `headers`),
-    and of every literal string under the top-level `env` block (env vars are where OpenClaw
-    users keep secrets); SecretRefs and `${VAR}` strings name a secret without holding it.
+    """(json path, kind) of every string that looks like a credential, and of every literal
+    value of a secret-named field (`token`, `password`, `apiKey`, `DB_PASS`, anything under
+    `headers`); SecretRefs and `${VAR}` strings name a secret without holding it. An env var
+    of the output's `env` block is checked like any field: `NODE_ENV: production` is fine,
+    `DB_PASS: ...` is not (`init --from` leaves every literal env var out, to be safe).
 
     Example:
         >>> list(iter_secrets({"a": ["https://u:pw@h/x", "sk-" + "x" * 24, "${KEY}"]}))
         [('a[0]', 'password in a URL'), ('a[1]', 'API key')]
         >>> list(iter_secrets({"auth": {"token": "hunter2", "password": "${PW}"}}))
         [('auth.token', 'literal value of a secret field')]
-        >>> list(iter_secrets({"env": {"vars": {"REGION": "eu", "KEY": "${KEY}"}}}))
-        [('env.vars.REGION', 'literal env var value')]
+        >>> list(iter_secrets({"env": {"vars": {"REGION": "eu", "DB_PASS": "x", "K": "${K}"}}}))
+        [('env.vars.DB_PASS', 'literal value of a secret field')]
     """
     if isinstance(value, dict):
         if redaction.is_reference(value):
@@ -91,7 +90,7 @@ def iter_secrets(
             if kind is not None:  # a secret pasted as a key
                 yield f"{where}.<key>" if where else "<key>", kind
             secret = field or (key if redaction.is_secret_field(key) else "")
-            if not secret and (key == "headers" or (key == ENV_BLOCK and not where)):
+            if not secret and key == "headers":
                 secret = key
             yield from iter_secrets(item, f"{where}.{key}" if where else str(key), secret, shapes)
     elif isinstance(value, list):
@@ -102,13 +101,11 @@ def iter_secrets(
         if kind is not None:
             yield where, kind
         elif field and value and not redaction.is_reference(value):
-            yield where, ENV_LITERAL if field == ENV_BLOCK else "literal value of a secret field"
+            yield where, "literal value of a secret field"
 
 
 def _secret_error(where: str, kind: str, span: Span) -> Diagnostic:
     hint = "hint: reference secrets through env SecretRefs or ${VAR}, never literally"
-    if kind == ENV_LITERAL:
-        hint = "hint: set the variable in the gateway's own environment, not in the config"
     return error(
         "PC107", f"{where} looks like a literal secret ({kind}); it is not shown", span, hint
     )
