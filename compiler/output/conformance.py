@@ -77,8 +77,10 @@ def iter_secrets(
     Example:
         >>> list(iter_secrets({"a": ["https://u:pw@h/x", "sk-" + "x" * 24, "${KEY}"]}))
         [('a[0]', 'password in a URL'), ('a[1]', 'API key')]
-        >>> list(iter_secrets({"auth": {"token": "hunter2", "password": "${PW}"}}))
+        >>> list(iter_secrets({"auth": {"token": "hunter2", "password": "${PW}", "pin": 7}}))
         [('auth.token', 'literal value of a secret field')]
+        >>> list(iter_secrets({"auth": {"password": 987654321, "enabled": True}}))
+        [('auth.password', 'literal value of a secret field')]
         >>> list(iter_secrets({"env": {"vars": {"REGION": "eu", "DB_PASS": "x", "K": "${K}"}}}))
         [('env.vars.DB_PASS', 'literal value of a secret field')]
     """
@@ -102,6 +104,8 @@ def iter_secrets(
             yield where, kind
         elif field and value and not redaction.is_reference(value):
             yield where, "literal value of a secret field"
+    elif field and isinstance(value, int | float) and not isinstance(value, bool):
+        yield where, "literal value of a secret field"  # a PIN or numeric key is one too
 
 
 def _secret_error(where: str, kind: str, span: Span) -> Diagnostic:

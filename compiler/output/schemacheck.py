@@ -19,6 +19,7 @@ from typing import Any, cast
 import jsonschema.exceptions
 from jsonschema.protocols import Validator
 
+from .. import redaction
 from ..diagnostics import Diagnostic, Span, error
 from ..load.project import Environment, Project
 from ..redaction import located
@@ -81,7 +82,7 @@ def _explain(
     """Our wording for one jsonschema error (at `prefix` + its path); an unknown-keys error
     yields one problem per key."""
     path: JsonPath = (*prefix, *err.absolute_path)
-    instance: Any = err.instance
+    instance: Any = _Hidden() if redaction.is_secret_path(path) else err.instance
     rule, value = err.validator, cast(Any, err.validator_value)
     schema = err.schema if isinstance(err.schema, Mapping) else {}
     if rule == "additionalProperties" and isinstance(instance, dict):
@@ -132,8 +133,9 @@ def _explain_union(
         if sub.validator == "type" and not sub.relative_path:
             kinds = cast(Any, sub.validator_value)
             wanted.update(dict.fromkeys(kinds if isinstance(kinds, list) else [kinds]))
-    message = f"expected {' or '.join(wanted)}, got {_json_type(err.instance)}"
-    yield SchemaProblem((*prefix, *err.absolute_path), message)
+    path: JsonPath = (*prefix, *err.absolute_path)
+    instance = _Hidden() if redaction.is_secret_path(path) else err.instance
+    yield SchemaProblem(path, f"expected {' or '.join(wanted)}, got {_json_type(instance)}")
 
 
 def _unknown_keys(
@@ -171,8 +173,14 @@ def _listed(values: Any) -> str:
     return ", ".join(json.dumps(v) for v in values)
 
 
+class _Hidden:
+    """The value at a secret-named path (`env.vars.DB_PASS`): never quoted in a message."""
+
+
 def _short(value: Any) -> str:
     """A JSON value for a message, cut to 60 characters."""
+    if isinstance(value, _Hidden):
+        return "a value (not shown: a secret field)"
     return _clip(json.dumps(value), 60)
 
 
@@ -182,6 +190,8 @@ def _clip(text: str, limit: int) -> str:
 
 def _json_type(value: Any) -> str:
     """The JSON type of `value`, with the value itself for scalars (`string "x"`)."""
+    if isinstance(value, _Hidden):
+        return "a value (not shown: a secret field)"
     if isinstance(value, dict):
         return "object"
     if isinstance(value, list):
