@@ -446,10 +446,12 @@ CODES: dict[str, Code] = {
     "PC601": Code(
         "init target not empty, or a file exists",
         "`clawpolicy init` refuses a non-empty directory, and with `--force` any policy, "
-        "template or rendered file it would overwrite, or a symlink on the way to a file it "
-        "writes; nothing is written. With `--force`, optional files DIR already has (README.md, "
-        ".gitignore, editor settings, workflows) are kept as they are and named in a warning "
-        "with this code.",
+        "template or rendered file it would overwrite, a symlink on the way to a file it "
+        "writes, or a file where it needs a folder (`.vscode`, `policies`); nothing is "
+        "written. A move into DIR that fails (a full disk) takes back what it moved and names "
+        "the path. With `--force`, optional files DIR already has (README.md, .gitignore, "
+        "editor settings, workflows) are kept as they are and named in a warning with this "
+        "code.",
         "Init into a new or empty directory, or move the files named out of the way.",
     ),
     "PC602": Code(

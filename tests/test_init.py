@@ -230,6 +230,93 @@ def test_force_never_writes_through_a_symlink(cli: Cli, tmp_path: Path, link: st
     assert not list(tmp_path.glob(".*init-*"))
 
 
+def tree(root: Path) -> dict[str, str | None]:
+    """Every path under `root` with its text (None: a folder)."""
+    return {
+        p.relative_to(root).as_posix(): p.read_text() if p.is_file() else None
+        for p in root.rglob("*")
+    }
+
+
+@pytest.mark.parametrize("blocker", [".vscode", "policies", ".github/workflows", "rendered"])
+def test_force_refuses_a_file_where_a_folder_goes_and_writes_nothing(
+    cli: Cli, tmp_path: Path, blocker: str
+) -> None:
+    root = tmp_path / "existing"
+    (root / blocker).parent.mkdir(parents=True)
+    (root / blocker).write_text("hi\n")
+    before = tree(root)
+    result = cli("init", str(root), "--force")
+    assert result.exit_code == 2, result.stderr
+    assert "error[PC601]: " in result.stderr and blocker in result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree(root) == before
+    assert not list(tmp_path.glob(".*init-*"))
+
+
+def test_a_file_that_appears_while_compiling_is_never_overwritten(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compiler.adopt import initializer
+
+    root = tmp_path / "existing"
+    root.mkdir()
+    compile_and_promote = initializer._compile_and_promote
+
+    def meanwhile(staging: Path) -> Any:
+        done = compile_and_promote(staging)
+        (root / "README.md").write_text("mine\n")  # someone writes into DIR meanwhile
+        return done
+
+    monkeypatch.setattr(initializer, "_compile_and_promote", meanwhile)
+    result = cli("init", str(root), "--force")
+    assert result.exit_code == 2, result.stderr
+    assert "error[PC601]: README.md already exists" in result.stderr
+    assert tree(root) == {"README.md": "mine\n"}
+    assert not list(tmp_path.glob(".*init-*"))
+
+
+def test_a_failed_move_takes_back_every_file_and_folder(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    root = tmp_path / "existing"
+    (root / ".git").mkdir(parents=True)
+    link, calls = os.link, []
+
+    def full_disk(source: Any, destination: Any, **kwargs: Any) -> None:
+        calls.append(destination)
+        if len(calls) == 12:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        link(source, destination, **kwargs)
+
+    monkeypatch.setattr(os, "link", full_disk)
+    result = cli("init", str(root))
+    assert result.exit_code == 2, result.stderr
+    assert "error[PC601]: " in result.stderr and "No space left on device" in result.stderr
+    assert tree(root) == {".git": None}
+    assert not list(tmp_path.glob(".*init-*"))
+
+
+def test_files_are_copied_where_they_cannot_be_linked(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    def cross_device(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    root = tmp_path / "mounted"
+    result = cli("init", str(root))
+    assert result.exit_code == 0, result.stderr
+    assert cli("compile", "--root", str(root), "--check").exit_code == 0
+    assert not list(tmp_path.glob(".*init-*"))
+
+
 def test_next_steps_skip_cd_dot_and_git_init_in_a_git_work_tree(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

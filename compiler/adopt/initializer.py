@@ -11,9 +11,12 @@ With `--from`, every agent's chain, the default and image chains and the aliases
 compiled repository are compared with the adopted file; what differs is reported (PC604).
 """
 
+import contextlib
+import errno
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -65,8 +68,8 @@ def init_repo(options: InitOptions) -> InitResult:
     files, expected, found = _files(options)
     kept = _kept(target, files) if options.force else ()
     files = tuple(f for f in files if f.relpath not in kept)
-    _check_no_symlinks(target, [*(f.relpath for f in files), "rendered"])
-    _check_conflicts(target, files)
+    _check_paths(target, [*(f.relpath for f in files), "rendered"])
+    _check_conflicts(target, [*(f.relpath for f in files), "rendered"])
     found += _kept_warning(target, kept)
     home = target.resolve()
     home.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +84,8 @@ def init_repo(options: InitOptions) -> InitResult:
         written = sorted(
             p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()
         )
-        _check_no_symlinks(target, written)  # DIR may have changed while compiling
+        _check_paths(target, written)  # DIR may have changed while compiling
+        _check_conflicts(target, [*written, "rendered"])
         _move_into(staging, target, written)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -124,9 +128,9 @@ def _kept_warning(target: Path, kept: tuple[str, ...]) -> list[Diagnostic]:
     return [warning("PC601", message, Span(str(target)), hint)]
 
 
-def _check_conflicts(target: Path, files: tuple[OutputFile, ...]) -> None:
-    taken = [f.relpath for f in files if (target / f.relpath).exists()]
-    taken += [d for d in ("rendered",) if (target / d).exists()]
+def _check_conflicts(target: Path, relpaths: list[str]) -> None:
+    """PC601 for every path init would write that DIR already has (a file, folder or link)."""
+    taken = [path for path in relpaths if os.path.lexists(target / path)]
     if taken:
         raise CompileError(
             tuple(
@@ -136,34 +140,44 @@ def _check_conflicts(target: Path, files: tuple[OutputFile, ...]) -> None:
         )
 
 
-def _check_no_symlinks(target: Path, relpaths: list[str]) -> None:
+def _check_paths(target: Path, relpaths: list[str]) -> None:
     """PC601 when a path init would write, or a folder on the way to it inside DIR, is a
-    symlink or leads out of DIR: the file would land elsewhere (never followed)."""
+    symlink or leads out of DIR (the file would land elsewhere: never followed), or when a
+    folder on the way is not a folder (it could not be created)."""
     home = target.resolve()
-    found = sorted({bad for relpath in relpaths if (bad := _redirected(target, home, relpath))})
+    found = sorted({bad for relpath in relpaths if (bad := _obstacle(target, home, relpath))})
     if found:
         raise CompileError(
             tuple(
-                error(
-                    "PC601",
-                    f"{path} is a symlink or leads out of {target}; init never writes through one",
-                    Span(str(target / path)),
-                    "hint: replace the link with a real folder, or init into another directory",
-                )
-                for path in found
+                error("PC601", f"{path} {problem}", Span(str(target / path)), hint)
+                for path, (problem, hint) in found
             )
         )
 
 
-def _redirected(target: Path, home: Path, relpath: str) -> str | None:
-    """The first part of `relpath` (under `target`) that is a symlink or leaves it, or None."""
+_LINK = (
+    "is a symlink or leads out of {target}; init never writes through one",
+    "hint: replace the link with a real folder, or init into another directory",
+)
+_NOT_A_FOLDER = (
+    "is not a folder, and init writes files in it; nothing was written",
+    "hint: move it away (or rename it), or init into another directory",
+)
+
+
+def _obstacle(target: Path, home: Path, relpath: str) -> tuple[str, tuple[str, str]] | None:
+    """The first part of `relpath` (under `target`) that is a symlink or leaves it, or a
+    folder on the way that exists but is not one, with its problem and hint; else None."""
     parts = Path(relpath).parts
     for depth in range(1, len(parts) + 1):
         path = target.joinpath(*parts[:depth])
+        shown = Path(*parts[:depth]).as_posix()
         if path.is_symlink() or not path.resolve().is_relative_to(home):
-            return Path(*parts[:depth]).as_posix()
+            return shown, (_LINK[0].format(target=target), _LINK[1])
         if not path.exists():
             return None
+        if depth < len(parts) and not path.is_dir():
+            return shown, _NOT_A_FOLDER
     return None
 
 
@@ -279,7 +293,70 @@ def _refs(model: Any) -> tuple[str, ...]:
 
 
 def _move_into(staging: Path, target: Path, files: list[str]) -> None:
-    for relpath in files:
-        destination = target / relpath
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging / relpath, destination)
+    """Move every file of `staging` into `target`, or none: no file is ever overwritten (a
+    hard link, or an exclusive create, fails when the path exists), and on any error the files
+    and folders made so far are removed again.
+
+    Raises:
+        CompileError: PC601 naming the path that could not be written (DIR is as it was).
+    """
+    made: list[Path] = []  # folders created, parents first
+    placed: list[Path] = []
+    relpath = "."
+    try:
+        for relpath in files:
+            destination = target / relpath
+            _make_folders(target, destination.parent, made)
+            _place(staging / relpath, destination)
+            placed.append(destination)
+    except OSError as exc:
+        for path in reversed(placed):
+            path.unlink(missing_ok=True)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        reason = exc.strerror or type(exc).__name__
+        message = f"{relpath} cannot be written ({reason}); nothing was written"
+        raise CompileError((error("PC601", message, Span(str(target / relpath))),)) from None
+
+
+def _make_folders(target: Path, folder: Path, made: list[Path]) -> None:
+    """Create `folder` and the folders on the way to it from `target` (included) that are
+    missing; each one created is added to `made`."""
+    way = [folder, *folder.parents]
+    for path in reversed(way[: way.index(target) + 1]):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            if path.is_symlink() or not path.is_dir():  # appeared since the checks
+                raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(path)) from None
+            continue
+        made.append(path)
+
+
+_NO_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
+
+
+def _place(source: Path, destination: Path) -> None:
+    """`source` moved to `destination`, which must not exist: a hard link (atomic, fails when
+    the path exists), or an exclusively created copy where links cannot be made."""
+    try:
+        os.link(source, destination, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in _NO_LINK:
+            raise
+        _copy_new(source, destination)
+    source.unlink()
+
+
+def _copy_new(source: Path, destination: Path) -> None:
+    mode = stat.S_IMODE(source.stat().st_mode)
+    handle = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(source.read_bytes())
+            stream.flush()
+            os.fsync(stream.fileno())
+    except OSError:
+        destination.unlink(missing_ok=True)
+        raise
