@@ -457,7 +457,8 @@ CODES: dict[str, Code] = {
     "PC602": Code(
         "configuration cannot be adopted",
         "`init --from` cannot say part of the openclaw.json in policy: not strict JSON, "
-        "`$include`, a provider without `baseUrl` or `api`, a chain naming a model that "
+        "`$include`, nesting deeper than 64 levels of objects and arrays, a provider without "
+        "`baseUrl` or `api`, a chain naming a model that "
         "`models.providers` does not declare, an agent id OpenClaw's schema rejects or one "
         "declared twice (`agents.entries` and `agents.list`), two provider ids equal in "
         "lowercase, a `baseUrl` carrying user info, a query string or a key (never shown).",

@@ -602,6 +602,46 @@ def test_what_cannot_be_adopted_is_an_error_and_nothing_is_written(
     assert not list(tmp_path.glob(".*init-*"))  # no staging folder left behind
 
 
+def nested(depth: int, leaf: Any, key: str | None = None) -> Any:
+    """`leaf` inside `depth` arrays (or objects of one `key`)."""
+    for _ in range(depth):
+        leaf = {key: leaf} if key else [leaf]
+    return leaf
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        pytest.param({"vars": nested(500, "x")}, id="arrays-500"),
+        pytest.param({"vars": "@980@"}, id="arrays-980"),
+        pytest.param(nested(900, "v", "A"), id="objects-900"),
+    ],
+)
+def test_deep_nesting_is_an_error_not_a_crash(cli: Cli, tmp_path: Path, env: Any) -> None:
+    config = json.loads((EXAMPLES / "good-entries.json").read_text())
+    config["env"] = env
+    source = tmp_path / "openclaw.json"  # json.dumps itself recurses too deep for 980
+    source.write_text(json.dumps(config).replace('"@980@"', "[" * 980 + "1" + "]" * 980))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 2, result.stderr
+    assert f"{source}: error[PC602]: " in result.stderr  # env.vars[0]..., or no path when
+    assert "nested deeper than 64 levels" in result.stderr  # the parser itself gave up
+    assert not root.exists() and not list(tmp_path.glob(".*init-*"))
+
+
+def test_the_nesting_limit_is_64_levels(tmp_path: Path) -> None:
+    from compiler.adopt.initializer import read_json
+    from compiler.diagnostics import CompileError
+
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps({"env": nested(63, "x")}))  # 64 with the top-level object
+    assert read_json(source)["env"] == nested(63, "x")
+    source.write_text(json.dumps({"env": nested(64, "x")}))
+    with pytest.raises(CompileError, match="nested deeper than 64 levels"):
+        read_json(source)
+
+
 def test_json5_is_refused_with_a_hint(cli: Cli, tmp_path: Path) -> None:
     source = tmp_path / "openclaw.json5"
     source.write_text("{\n  // a comment\n  models: {},\n}\n")

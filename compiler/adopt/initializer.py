@@ -222,12 +222,43 @@ def read_json(path: Path) -> Any:
     except ValueError as exc:  # Python's limit on integer digits
         message = f"not strict JSON: {str(exc)[:120]}"
         raise CompileError((error("PC602", message, Span(str(path))),)) from None
-    except RecursionError:
-        raise CompileError((error("PC602", "JSON nested too deeply", Span(str(path))),)) from None
+    except RecursionError:  # far deeper than MAX_JSON_DEPTH: the parser gave up first
+        message = f"nested deeper than {MAX_JSON_DEPTH} levels"
+        raise CompileError((error("PC602", message, Span(str(path))),)) from None
     if "$include" in text:
         hint = "hint: inline the included files into one strict-JSON file, then adopt it"
         raise CompileError((error("PC602", "uses $include", Span(str(path)), hint),))
+    if (where := too_deep(document)) is not None:
+        message = f"{where}: nested deeper than {MAX_JSON_DEPTH} levels"
+        note = "note: an openclaw.json needs fewer than ten; adoption walks the file recursively"
+        raise CompileError((error("PC602", message, Span(str(path)), note),))
     return document
+
+
+MAX_JSON_DEPTH = 64  # objects and arrays, the top-level object included (as YAML's MAX_DEPTH)
+
+
+def too_deep(document: Any, limit: int = MAX_JSON_DEPTH) -> str | None:
+    """The JSON path (clipped) of the first value nested deeper than `limit` objects and
+    arrays, or None. Iterative, so that it stops at any depth; every walker of adoption
+    relies on it.
+
+    Example:
+        >>> too_deep({"env": {"vars": [[1]]}}, limit=3), too_deep({"env": [1]}, limit=3)
+        ('env.vars[0]', None)
+    """
+    pending: list[tuple[Any, str, int]] = [(document, "", 1)]
+    while pending:
+        value, where, depth = pending.pop()
+        if isinstance(value, dict | list) and depth > limit:
+            return where if len(where) <= 60 else where[:57] + "..."
+        if isinstance(value, dict):
+            pending += [
+                (v, f"{where}.{k}" if where else str(k), depth + 1) for k, v in value.items()
+            ]
+        elif isinstance(value, list):
+            pending += [(v, f"{where}[{n}]", depth + 1) for n, v in enumerate(value)]
+    return None
 
 
 def _compile_and_promote(root: Path) -> tuple[dict[str, Resolution], list[Diagnostic]]:
