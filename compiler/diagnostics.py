@@ -155,7 +155,8 @@ CODES: dict[str, Code] = {
         "string, a key in a URL, a token in a template or output, a literal value under the "
         "output's `env` block (OpenClaw's env vars). The value is never shown. `init --from` "
         "reports a literal key or env var of an adopted config with this code, as a warning, "
-        "and writes an env reference instead (or leaves the env var out).",
+        "and writes an env reference instead (or leaves the env var out), and a declared "
+        "model whose id or name looks like a secret, which it leaves out of the catalog.",
         "Reference secrets through the environment: `api_key: {env: NAME}` (a SecretRef in "
         "the output), and rotate a key that was committed or shared.",
     ),

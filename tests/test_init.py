@@ -512,6 +512,57 @@ def test_env_vars_and_secret_shapes_stay_out_of_every_file(cli: Cli, tmp_path: P
     assert cli("validate", "--root", str(root), "--strict").exit_code == 0
 
 
+SECRET_MODELS = [
+    {"id": "sk-or-v1-" + "0123456789abcdef" * 4, "name": "x"},
+    {"id": "harmless-model", "name": "ghp_" + "A1b2" * 9},
+]
+
+
+def test_a_secret_shaped_model_id_or_name_stays_out_of_the_catalog(
+    cli: Cli, tmp_path: Path
+) -> None:
+    config = json.loads((EXAMPLES / "good-entries.json").read_text())
+    models = config["models"]["providers"]["infron"]["models"]
+    first = len(models)
+    models += SECRET_MODELS  # declared, used by no chain
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps(config))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 0, result.stderr
+    for index, fields in ((first, "id"), (first + 1, "name")):
+        assert (
+            f"warning[PC107]: models.providers.infron.models[{index}]: {fields} look(s) like a "
+            "secret; the model is left out of the catalog"
+        ) in result.stderr
+    values = [m[k] for m in SECRET_MODELS for k in ("id", "name") if len(m[k]) > 20]
+    assert not any(v in result.stdout + result.stderr for v in values)
+    for path in root.rglob("*"):
+        text = path.read_text() if path.is_file() else ""
+        assert not any(v in text for v in values), path
+    [catalog] = (root / "policies/catalogs").glob("adopted-*.json")
+    ids = {o["id"] for o in json.loads(catalog.read_text())["offers"]}
+    assert "harmless-model" not in ids and len(ids) == first
+
+
+def test_a_chain_using_a_secret_shaped_model_is_an_error(cli: Cli, tmp_path: Path) -> None:
+    config = json.loads((EXAMPLES / "good-entries.json").read_text())
+    models = config["models"]["providers"]["infron"]["models"]
+    models.append(SECRET_MODELS[0])
+    config["agents"]["entries"]["support"]["model"] = f"infron/{SECRET_MODELS[0]['id']}"
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps(config))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 2, result.stderr
+    assert (
+        f"error[PC602]: agent 'support': uses the model of models.providers.infron.models"
+        f"[{len(models) - 1}], which is left out"
+    ) in result.stderr
+    assert SECRET_MODELS[0]["id"] not in result.stderr
+    assert not root.exists()
+
+
 JINJA_BREAKOUTS = [
     "{%endraw%}{{ 7*7 }}{%raw%}",
     "{%- endraw %}{{ environment }}{% raw -%}",
