@@ -317,6 +317,51 @@ def test_files_are_copied_where_they_cannot_be_linked(
     assert not list(tmp_path.glob(".*init-*"))
 
 
+HANG_IN_INIT = """
+import sys, time
+from compiler.adopt import initializer
+def hang(staging):
+    print("staged", flush=True)
+    time.sleep(120)
+initializer._compile_and_promote = hang
+from compiler.cli.main import main
+sys.argv = ["clawpolicy", "init", sys.argv[1]]
+main()
+"""
+
+
+def test_a_killed_init_leaves_a_staging_folder_the_next_one_removes(
+    cli: Cli, tmp_path: Path
+) -> None:
+    import fcntl
+    import os
+    import signal
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-c", HANG_IN_INIT, str(tmp_path / "killed")]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as child:
+        assert child.stdout is not None and child.stdout.readline() == "staged\n"
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    [left] = tmp_path.glob(".killed.init-*")
+    assert (left / "policies").is_dir()
+    running = tmp_path / ".running.init-abcd1234"  # another init's, still running: kept
+    running.mkdir()
+    handle = os.open(running / ".clawpolicy-init.lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    foreign = tmp_path / ".notes.init-mine"  # no lock file: not init's, kept
+    foreign.mkdir()
+    try:
+        assert cli("init", str(tmp_path / "next")).exit_code == 0
+    finally:
+        os.close(handle)
+    assert sorted(p.name for p in tmp_path.glob(".*init-*")) == [
+        ".notes.init-mine",
+        ".running.init-abcd1234",
+    ]
+    assert not (tmp_path / "next/.clawpolicy-init.lock").exists()
+
+
 def test_next_steps_skip_cd_dot_and_git_init_in_a_git_work_tree(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,7 +2,9 @@
 the first promotion, so that `clawpolicy compile --check` passes in it at once. IO at the edges.
 
 The repository is built and compiled in a staging folder beside DIR and moved into DIR only
-when everything succeeded: on any error nothing is left behind. DIR must be empty (a `.git`
+when everything succeeded: on any error nothing is left behind. The staging folder is locked
+(an flock on a file in it) while its init runs; an init that was killed leaves it behind, and
+the next init beside it removes it (its lock is free). DIR must be empty (a `.git`
 folder is fine) unless `force` is given, and even then no existing file is ever overwritten:
 an optional file DIR has (README.md, .gitignore, editor settings, workflows) is kept and not
 written (a warning lists them); a policy, template or rendered file DIR has is an error, and
@@ -13,6 +15,7 @@ compiled repository are compared with the adopted file; what differs is reported
 
 import contextlib
 import errno
+import fcntl
 import json
 import os
 import shutil
@@ -73,7 +76,13 @@ def init_repo(options: InitOptions) -> InitResult:
     found += _kept_warning(target, kept)
     home = target.resolve()
     home.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.init-", dir=home.parent))
+    sweep_stagings(home.parent)
+    staging = Path(tempfile.mkdtemp(prefix=f".{home.name}{STAGING_MARK}", dir=home.parent))
+    try:
+        lock = _hold(staging)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     try:
         for item in files:
             write_file(staging / item.relpath, item.text.encode("utf-8"))
@@ -82,15 +91,52 @@ def init_repo(options: InitOptions) -> InitResult:
         if expected is not None:
             found += _verify(expected, staging, str(options.adopt_from))
         written = sorted(
-            p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()
+            relpath
+            for p in staging.rglob("*")
+            if p.is_file() and (relpath := p.relative_to(staging).as_posix()) != LOCK_NAME
         )
         _check_paths(target, written)  # DIR may have changed while compiling
         _check_conflicts(target, [*written, "rendered"])
         _move_into(staging, target, written)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        os.close(lock)  # after the removal: a sweep never takes a folder still in use
     warnings = tuple(api.dedupe(found))
     return InitResult(target, tuple(written), resolutions, warnings, kept)
+
+
+STAGING_MARK = ".init-"  # a staging folder: .<DIR's name>.init-XXXXXXXX beside DIR
+LOCK_NAME = ".clawpolicy-init.lock"  # in a staging folder, flocked while its init runs
+
+
+def _hold(staging: Path) -> int:
+    """Lock `staging` as in use (an flock on LOCK_NAME inside it, held until it is removed).
+    The file is locked under another name and renamed, so a sweep never finds it unlocked."""
+    fresh = staging / f"{LOCK_NAME}.new"
+    handle = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        os.rename(fresh, staging / LOCK_NAME)
+    except OSError:
+        os.close(handle)
+        raise
+    return handle
+
+
+def sweep_stagings(parent: Path) -> None:
+    """Remove the staging folders in `parent` left by an init that was killed: those whose
+    lock file is no longer locked. A folder without one (not init's) or locked (its init still
+    runs) is left alone."""
+    for folder in parent.glob(f".*{STAGING_MARK}*"):
+        with contextlib.suppress(OSError):  # BlockingIOError: locked; or gone meanwhile
+            if folder.is_symlink() or not folder.is_dir():
+                continue
+            handle = os.open(folder / LOCK_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(folder)
+            finally:
+                os.close(handle)
 
 
 def _check_target(target: Path, force: bool) -> None:
