@@ -608,6 +608,31 @@ def test_a_chain_using_a_secret_shaped_model_is_an_error(cli: Cli, tmp_path: Pat
     assert not root.exists()
 
 
+def test_a_secret_shaped_provider_id_stays_out_of_every_file(cli: Cli, tmp_path: Path) -> None:
+    config = json.loads((EXAMPLES / "good-entries.json").read_text())
+    token = "ghp_" + "a1b2" * 9
+    config["models"]["providers"][token] = {
+        "baseUrl": "https://x.example/v1",
+        "api": "openai-completions",
+        "models": [{"id": "m"}],
+    }
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps(config))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "warning[PC107]: models.providers.<key 2>: the provider id looks like a secret"
+    ) in result.stderr
+    assert token not in result.stdout + result.stderr
+    assert all(token not in p.read_text() for p in root.rglob("*") if p.is_file())
+    config["agents"]["entries"]["support"]["model"] = f"{token}/m"
+    source.write_text(json.dumps(config))
+    used = cli("init", str(tmp_path / "used"), "--from", str(source))
+    assert used.exit_code == 2
+    assert "uses the model of models.providers.<key 2>, which is left out" in used.stderr
+
+
 JINJA_BREAKOUTS = [
     "{%endraw%}{{ 7*7 }}{%raw%}",
     "{%- endraw %}{{ environment }}{% raw -%}",

@@ -9,7 +9,8 @@ and the system agent. Everything else is named in a warning, never silently drop
 API key is never copied or shown: the provider gets `{env: <PROVIDER>_API_KEY}` and a warning.
 A declared model whose id or name looks like a secret (`looks_secret`) is left out of the
 catalog, which is committed (PC107 naming its JSON path, never the value); a chain that uses
-it is PC602. Leaving it out, rather than refusing the file, adopts the rest in one step.
+it is PC602; so is a provider whose id looks like one, with its models. Leaving them out,
+rather than refusing the file, adopts the rest in one step.
 """
 
 import re
@@ -144,8 +145,11 @@ def _providers(
     references = (_env_reference(b.get("apiKey")) for b in declared.values() if isinstance(b, dict))
     reader.env_names.update(name for name in references if name is not None)
     seen: dict[str, str] = {}  # lowercased id -> the JSON path that declared it first
-    for raw_id, body in declared.items():
+    for number, (raw_id, body) in enumerate(declared.items(), 1):
         provider_id = str(raw_id).lower()  # OpenClaw lowercases provider ids
+        if looks_secret(provider_id):
+            _leave_out_provider(reader, f"models.providers.<key {number}>", provider_id, body)
+            continue
         where = f"models.providers.{raw_id}"
         spec = reader.mapping(body, where)
         if not PROVIDER_ID_RE.fullmatch(provider_id):
@@ -169,6 +173,22 @@ def _providers(
         elif provider is not None:
             reader.warn(where, "declares no models; not adopted")
     return tuple(providers), tuple(offers)
+
+
+def _leave_out_provider(reader: _Reader, where: str, provider_id: str, body: Any) -> None:
+    """A provider whose id looks like a secret is left out with its models (its id would be
+    written to the catalog and the environments): PC107 naming its place, never the id."""
+    models = body.get("models") if isinstance(body, dict) else None
+    for model in models if isinstance(models, list) else ():
+        if isinstance(model, dict) and isinstance(model.get("id"), str):
+            reader.left_out.setdefault(f"{provider_id}/{model['id']}", where)
+    reader.warn(
+        where,
+        "the provider id looks like a secret; the provider and its models are left out "
+        "(the value is not shown)",
+        "hint: if it is a key, remove it from the file and rotate it; else rename the provider",
+        code="PC107",
+    )
 
 
 def _provider(
