@@ -230,6 +230,138 @@ def test_force_never_writes_through_a_symlink(cli: Cli, tmp_path: Path, link: st
     assert not list(tmp_path.glob(".*init-*"))
 
 
+def tree(root: Path) -> dict[str, str | None]:
+    """Every path under `root` with its text (None: a folder)."""
+    return {
+        p.relative_to(root).as_posix(): p.read_text() if p.is_file() else None
+        for p in root.rglob("*")
+    }
+
+
+@pytest.mark.parametrize("blocker", [".vscode", "policies", ".github/workflows", "rendered"])
+def test_force_refuses_a_file_where_a_folder_goes_and_writes_nothing(
+    cli: Cli, tmp_path: Path, blocker: str
+) -> None:
+    root = tmp_path / "existing"
+    (root / blocker).parent.mkdir(parents=True)
+    (root / blocker).write_text("hi\n")
+    before = tree(root)
+    result = cli("init", str(root), "--force")
+    assert result.exit_code == 2, result.stderr
+    assert "error[PC601]: " in result.stderr and blocker in result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree(root) == before
+    assert not list(tmp_path.glob(".*init-*"))
+
+
+def test_a_file_that_appears_while_compiling_is_never_overwritten(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compiler.adopt import initializer
+
+    root = tmp_path / "existing"
+    root.mkdir()
+    compile_and_promote = initializer._compile_and_promote
+
+    def meanwhile(staging: Path) -> Any:
+        done = compile_and_promote(staging)
+        (root / "README.md").write_text("mine\n")  # someone writes into DIR meanwhile
+        return done
+
+    monkeypatch.setattr(initializer, "_compile_and_promote", meanwhile)
+    result = cli("init", str(root), "--force")
+    assert result.exit_code == 2, result.stderr
+    assert "error[PC601]: README.md already exists" in result.stderr
+    assert tree(root) == {"README.md": "mine\n"}
+    assert not list(tmp_path.glob(".*init-*"))
+
+
+def test_a_failed_move_takes_back_every_file_and_folder(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    root = tmp_path / "existing"
+    (root / ".git").mkdir(parents=True)
+    link, calls = os.link, []
+
+    def full_disk(source: Any, destination: Any, **kwargs: Any) -> None:
+        calls.append(destination)
+        if len(calls) == 12:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        link(source, destination, **kwargs)
+
+    monkeypatch.setattr(os, "link", full_disk)
+    result = cli("init", str(root))
+    assert result.exit_code == 2, result.stderr
+    assert "error[PC601]: " in result.stderr and "No space left on device" in result.stderr
+    assert tree(root) == {".git": None}
+    assert not list(tmp_path.glob(".*init-*"))
+
+
+def test_files_are_copied_where_they_cannot_be_linked(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    def cross_device(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    root = tmp_path / "mounted"
+    result = cli("init", str(root))
+    assert result.exit_code == 0, result.stderr
+    assert cli("compile", "--root", str(root), "--check").exit_code == 0
+    assert not list(tmp_path.glob(".*init-*"))
+
+
+HANG_IN_INIT = """
+import sys, time
+from compiler.adopt import initializer
+def hang(staging):
+    print("staged", flush=True)
+    time.sleep(120)
+initializer._compile_and_promote = hang
+from compiler.cli.main import main
+sys.argv = ["clawpolicy", "init", sys.argv[1]]
+main()
+"""
+
+
+def test_a_killed_init_leaves_a_staging_folder_the_next_one_removes(
+    cli: Cli, tmp_path: Path
+) -> None:
+    import fcntl
+    import os
+    import signal
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-c", HANG_IN_INIT, str(tmp_path / "killed")]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as child:
+        assert child.stdout is not None and child.stdout.readline() == "staged\n"
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    [left] = tmp_path.glob(".killed.init-*")
+    assert (left / "policies").is_dir()
+    running = tmp_path / ".running.init-abcd1234"  # another init's, still running: kept
+    running.mkdir()
+    handle = os.open(running / ".clawpolicy-init.lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    foreign = tmp_path / ".notes.init-mine"  # no lock file: not init's, kept
+    foreign.mkdir()
+    try:
+        assert cli("init", str(tmp_path / "next")).exit_code == 0
+    finally:
+        os.close(handle)
+    assert sorted(p.name for p in tmp_path.glob(".*init-*")) == [
+        ".notes.init-mine",
+        ".running.init-abcd1234",
+    ]
+    assert not (tmp_path / "next/.clawpolicy-init.lock").exists()
+
+
 def test_next_steps_skip_cd_dot_and_git_init_in_a_git_work_tree(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -425,6 +557,82 @@ def test_env_vars_and_secret_shapes_stay_out_of_every_file(cli: Cli, tmp_path: P
     assert cli("validate", "--root", str(root), "--strict").exit_code == 0
 
 
+SECRET_MODELS = [
+    {"id": "sk-or-v1-" + "0123456789abcdef" * 4, "name": "x"},
+    {"id": "harmless-model", "name": "ghp_" + "A1b2" * 9},
+]
+
+
+def test_a_secret_shaped_model_id_or_name_stays_out_of_the_catalog(
+    cli: Cli, tmp_path: Path
+) -> None:
+    config = json.loads((EXAMPLES / "good-entries.json").read_text())
+    models = config["models"]["providers"]["infron"]["models"]
+    first = len(models)
+    models += SECRET_MODELS  # declared, used by no chain
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps(config))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 0, result.stderr
+    for index, fields in ((first, "id"), (first + 1, "name")):
+        assert (
+            f"warning[PC107]: models.providers.infron.models[{index}]: {fields} look(s) like a "
+            "secret; the model is left out of the catalog"
+        ) in result.stderr
+    values = [m[k] for m in SECRET_MODELS for k in ("id", "name") if len(m[k]) > 20]
+    assert not any(v in result.stdout + result.stderr for v in values)
+    for path in root.rglob("*"):
+        text = path.read_text() if path.is_file() else ""
+        assert not any(v in text for v in values), path
+    [catalog] = (root / "policies/catalogs").glob("adopted-*.json")
+    ids = {o["id"] for o in json.loads(catalog.read_text())["offers"]}
+    assert "harmless-model" not in ids and len(ids) == first
+
+
+def test_a_chain_using_a_secret_shaped_model_is_an_error(cli: Cli, tmp_path: Path) -> None:
+    config = json.loads((EXAMPLES / "good-entries.json").read_text())
+    models = config["models"]["providers"]["infron"]["models"]
+    models.append(SECRET_MODELS[0])
+    config["agents"]["entries"]["support"]["model"] = f"infron/{SECRET_MODELS[0]['id']}"
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps(config))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 2, result.stderr
+    assert (
+        f"error[PC602]: agent 'support': uses the model of models.providers.infron.models"
+        f"[{len(models) - 1}], which is left out"
+    ) in result.stderr
+    assert SECRET_MODELS[0]["id"] not in result.stderr
+    assert not root.exists()
+
+
+def test_a_secret_shaped_provider_id_stays_out_of_every_file(cli: Cli, tmp_path: Path) -> None:
+    config = json.loads((EXAMPLES / "good-entries.json").read_text())
+    token = "ghp_" + "a1b2" * 9
+    config["models"]["providers"][token] = {
+        "baseUrl": "https://x.example/v1",
+        "api": "openai-completions",
+        "models": [{"id": "m"}],
+    }
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps(config))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "warning[PC107]: models.providers.<key 2>: the provider id looks like a secret"
+    ) in result.stderr
+    assert token not in result.stdout + result.stderr
+    assert all(token not in p.read_text() for p in root.rglob("*") if p.is_file())
+    config["agents"]["entries"]["support"]["model"] = f"{token}/m"
+    source.write_text(json.dumps(config))
+    used = cli("init", str(tmp_path / "used"), "--from", str(source))
+    assert used.exit_code == 2
+    assert "uses the model of models.providers.<key 2>, which is left out" in used.stderr
+
+
 JINJA_BREAKOUTS = [
     "{%endraw%}{{ 7*7 }}{%raw%}",
     "{%- endraw %}{{ environment }}{% raw -%}",
@@ -513,6 +721,46 @@ def test_what_cannot_be_adopted_is_an_error_and_nothing_is_written(
     assert PASSWORD not in result.stderr and SECRET not in result.stderr
     assert not root.exists()
     assert not list(tmp_path.glob(".*init-*"))  # no staging folder left behind
+
+
+def nested(depth: int, leaf: Any, key: str | None = None) -> Any:
+    """`leaf` inside `depth` arrays (or objects of one `key`)."""
+    for _ in range(depth):
+        leaf = {key: leaf} if key else [leaf]
+    return leaf
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        pytest.param({"vars": nested(500, "x")}, id="arrays-500"),
+        pytest.param({"vars": "@980@"}, id="arrays-980"),
+        pytest.param(nested(900, "v", "A"), id="objects-900"),
+    ],
+)
+def test_deep_nesting_is_an_error_not_a_crash(cli: Cli, tmp_path: Path, env: Any) -> None:
+    config = json.loads((EXAMPLES / "good-entries.json").read_text())
+    config["env"] = env
+    source = tmp_path / "openclaw.json"  # json.dumps itself recurses too deep for 980
+    source.write_text(json.dumps(config).replace('"@980@"', "[" * 980 + "1" + "]" * 980))
+    root = tmp_path / "adopted"
+    result = cli("init", str(root), "--from", str(source))
+    assert result.exit_code == 2, result.stderr
+    assert f"{source}: error[PC602]: " in result.stderr  # env.vars[0]..., or no path when
+    assert "nested deeper than 64 levels" in result.stderr  # the parser itself gave up
+    assert not root.exists() and not list(tmp_path.glob(".*init-*"))
+
+
+def test_the_nesting_limit_is_64_levels(tmp_path: Path) -> None:
+    from compiler.adopt.initializer import read_json
+    from compiler.diagnostics import CompileError
+
+    source = tmp_path / "openclaw.json"
+    source.write_text(json.dumps({"env": nested(63, "x")}))  # 64 with the top-level object
+    assert read_json(source)["env"] == nested(63, "x")
+    source.write_text(json.dumps({"env": nested(64, "x")}))
+    with pytest.raises(CompileError, match="nested deeper than 64 levels"):
+        read_json(source)
 
 
 def test_json5_is_refused_with_a_hint(cli: Cli, tmp_path: Path) -> None:

@@ -7,6 +7,10 @@ or the legacy `agents.list`; a string model is a chain without fallbacks, an age
 model runs `agents.defaults.model`), the default and image chains, aliases, thinking defaults
 and the system agent. Everything else is named in a warning, never silently dropped. A literal
 API key is never copied or shown: the provider gets `{env: <PROVIDER>_API_KEY}` and a warning.
+A declared model whose id or name looks like a secret (`looks_secret`) is left out of the
+catalog, which is committed (PC107 naming its JSON path, never the value); a chain that uses
+it is PC602; so is a provider whose id looks like one, with its models. Leaving them out,
+rather than refusing the file, adopts the rest in one step.
 """
 
 import re
@@ -74,6 +78,7 @@ class _Reader:
         self.span = Span(source)
         self.problems: list[Diagnostic] = []
         self.env_names: set[str] = set()  # env vars the providers' keys use (no two share one)
+        self.left_out: dict[str, str] = {}  # ref -> JSON path of a model left out as secret
 
     def error(self, where: str, message: str, *notes: str) -> None:
         self.problems.append(error("PC602", located(where, message), self.span, *notes))
@@ -140,8 +145,11 @@ def _providers(
     references = (_env_reference(b.get("apiKey")) for b in declared.values() if isinstance(b, dict))
     reader.env_names.update(name for name in references if name is not None)
     seen: dict[str, str] = {}  # lowercased id -> the JSON path that declared it first
-    for raw_id, body in declared.items():
+    for number, (raw_id, body) in enumerate(declared.items(), 1):
         provider_id = str(raw_id).lower()  # OpenClaw lowercases provider ids
+        if looks_secret(provider_id):
+            _leave_out_provider(reader, f"models.providers.<key {number}>", provider_id, body)
+            continue
         where = f"models.providers.{raw_id}"
         spec = reader.mapping(body, where)
         if not PROVIDER_ID_RE.fullmatch(provider_id):
@@ -165,6 +173,22 @@ def _providers(
         elif provider is not None:
             reader.warn(where, "declares no models; not adopted")
     return tuple(providers), tuple(offers)
+
+
+def _leave_out_provider(reader: _Reader, where: str, provider_id: str, body: Any) -> None:
+    """A provider whose id looks like a secret is left out with its models (its id would be
+    written to the catalog and the environments): PC107 naming its place, never the id."""
+    models = body.get("models") if isinstance(body, dict) else None
+    for model in models if isinstance(models, list) else ():
+        if isinstance(model, dict) and isinstance(model.get("id"), str):
+            reader.left_out.setdefault(f"{provider_id}/{model['id']}", where)
+    reader.warn(
+        where,
+        "the provider id looks like a secret; the provider and its models are left out "
+        "(the value is not shown)",
+        "hint: if it is a key, remove it from the file and rotate it; else rename the provider",
+        code="PC107",
+    )
 
 
 def _provider(
@@ -240,12 +264,34 @@ def _offers(reader: _Reader, where: str, provider_id: str, models: Any) -> list[
         if not isinstance(model, dict) or not isinstance(model.get("id"), str) or not model["id"]:
             reader.error(at, "a model needs a string id")
             continue
+        if _secret_fields(model):
+            _leave_out(reader, at, f"{provider_id}/{model['id']}", _secret_fields(model))
+            continue
         if model["id"] in offers:
             reader.warn(at, f"model '{model['id']}' is declared twice; the first is adopted")
             continue
         reader.ignored(at, set(model) - _MODEL_KEYS, "set them in templates/openclaw.json.j2")
         offers[model["id"]] = _offer(reader, at, provider_id, model)
     return list(offers.values())
+
+
+def _secret_fields(model: Mapping[str, Any]) -> list[str]:
+    """The fields of a model that would carry a secret into the committed catalog."""
+    return [k for k in ("id", "name") if isinstance(model.get(k), str) and looks_secret(model[k])]
+
+
+def _leave_out(reader: _Reader, where: str, ref: str, fields: list[str]) -> None:
+    """A model whose id or name looks like a secret is no offer (the catalog is committed): a
+    PC107 warning naming its JSON path, never the value; a chain that uses it is PC602."""
+    reader.left_out.setdefault(ref, where)
+    reader.warn(
+        where,
+        f"{' and '.join(fields)} look(s) like a secret; the model is left out of the catalog "
+        "(the value is not shown)",
+        "hint: if it is a key, remove it from the file and rotate it; if it is a real model, "
+        "adopt it under another name and add it back by hand",
+        code="PC107",
+    )
 
 
 def _offer(
@@ -459,7 +505,14 @@ def _check_refs(reader: _Reader, adopted: _Agents, declared: set[str]) -> None:
     chains += [("agents.defaults.imageModel", adopted.image_chain)]
     for who, chain in chains:
         for ref in chain:
-            if ref not in declared:
+            if ref in reader.left_out:
+                reader.error(
+                    who,
+                    f"uses the model of {reader.left_out[ref]}, which is left out: its id or "
+                    "name looks like a secret (not shown)",
+                    "hint: remove the key from the file (and rotate it), or rename the model",
+                )
+            elif ref not in declared:
                 reader.error(
                     who,
                     f"uses '{ref}', which models.providers does not declare",

@@ -9,6 +9,9 @@ committed. Every literal string under `env` (OpenClaw's env vars) is left out th
 by one (PC107 naming its JSON path): the gateway reads them from its own environment. Every
 start of a Jinja delimiter in the adopted text is escaped (`{{ '{%' }}`), so that nothing in it
 is read as Jinja and the template renders the adopted text byte for byte.
+
+The walkers here recurse: their input is bounded by `initializer.read_json`, which refuses a
+file nested deeper than MAX_JSON_DEPTH (64) levels (PC602).
 """
 
 import json
