@@ -1,12 +1,14 @@
 """The `cost` report: estimated monthly cost of every agent's primary, grouped by team, tier,
 environment or agent, with headroom against budgets; and the team-split section of a PR comment.
 
-`collect` reads the policy repository through `api` (environments that resolve on their own
-are compiled in memory; a promoted environment is costed from its lock, i.e. what it runs);
+`collect` reads the policy repository through `api` (compiled in memory; a promoted
+environment is costed from the chains it runs, priced by its catalogs and workloads as they
+stand, as compile checks its budgets);
 everything else is pure. An agent without a workload, or whose primary's price is unknown or
 variable, has no estimate: it is named, and counted as unknown, never as 0.
 """
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,9 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from . import api
+from .diagnostics import CompileError, Severity
 from .jsontext import cents
 from .load.loader import load_project
 from .load.project import Environment, Project
+from .resolve.constraints import monthly_cost
+from .resolve.resolver import ChainResult, Resolution, resolve
+from .resolve.subjects import agent_subject
 
 GROUPINGS = ("team", "tier", "environment", "agent")
 NO_WORKLOAD, PRICE_UNKNOWN, NOT_PROMOTED = "no workload", "price unknown", "not promoted"
@@ -57,14 +63,17 @@ class EnvironmentTotal:
 @dataclass(frozen=True, slots=True)
 class CostGroup:
     key: str
-    by_environment: Mapping[str, Decimal]  # known estimates summed per environment
+    # known estimates summed per environment; None: none of the group's agents there has one
+    by_environment: Mapping[str, Decimal | None]
     lines: tuple[CostLine, ...]
     budget: Decimal | None  # by environment: its budget; else the sum of the agents' budgets
     headroom: Decimal | None
 
     @property
-    def monthly_cost(self) -> Decimal:
-        return sum(self.by_environment.values(), Decimal(0))
+    def monthly_cost(self) -> Decimal | None:
+        """The known estimates summed; None when no agent of the group has one (unknown, not 0)."""
+        known = [v for v in self.by_environment.values() if v is not None]
+        return sum(known, Decimal(0)) if known else None
 
     @property
     def unknown(self) -> tuple[CostLine, ...]:
@@ -87,7 +96,10 @@ class CostReport:
 
 
 def collect(root: Path, envs: Iterable[str] = ()) -> tuple[tuple[CostLine, ...], Project]:
-    """Every (environment, agent) cost line of the selected environments (default: all).
+    """Every (environment, agent) cost line of the selected environments (default: all),
+    costed as compile costs them: a promoted environment's chains as it runs them, with the
+    current workloads. An environment over its budget is costed all the same (the report is
+    for exactly that case).
 
     Raises:
         CompileError: the repository does not load or an environment does not compile.
@@ -95,21 +107,57 @@ def collect(root: Path, envs: Iterable[str] = ()) -> tuple[tuple[CostLine, ...],
     root = root.resolve()
     project = load_project(root)
     chosen = api.select_environments(project, envs)
-    own = tuple(e.name for e in chosen if e.spec.promote_from is None)
-    resolutions = {}
-    if own:
-        options = api.CompileOptions(root=root, envs=own, write=False)
+    options = api.CompileOptions(root=root, envs=tuple(e.name for e in chosen), write=False)
+    try:
         resolutions = dict(api.compile_project(options).resolutions)
+    except CompileError as exc:
+        if any(d.code != "PC204" for d in exc.diagnostics if d.severity is Severity.ERROR):
+            raise
+        resolutions = _without_environment_budgets(project, root, chosen)
     lines: list[CostLine] = []
     for env in chosen:
         if env.name in resolutions:
-            chains = {a: (r.refs[0], r.cost) for a, r in resolutions[env.name].agents.items()}
-        else:
+            chains = {
+                a: (r.refs[0], _current_cost(project, env, a, r))
+                for a, r in resolutions[env.name].agents.items()
+            }
+        else:  # not promoted yet (no lock), or promoted beside an environment over budget
             lock = api.read_lock(root, env.name)
             costs = {a: Decimal(c) for a, c in lock.costs.items()}
             chains = {a: (refs[0], costs.get(a)) for a, refs in lock.chains.items()}
         lines += [_line(project, env, agent_id, chains.get(agent_id)) for agent_id in env.agent_ids]
     return tuple(lines), project
+
+
+def _current_cost(
+    project: Project, env: Environment, agent_id: str, result: ChainResult
+) -> Decimal | None:
+    """The primary's estimate with its price and the agent's workload as they stand now: in a
+    promoted environment the lock's figure is the one of the promotion (compile checks budgets
+    with this one)."""
+    if env.spec.promote_from is None:
+        return result.cost
+    agent = project.agents.get(agent_id)
+    subject = agent_subject(project, env, agent) if agent is not None else None
+    if subject is None or not subject.workload or not result.chain:
+        return None
+    return monthly_cost(result.chain[0], *subject.workload)
+
+
+def _without_environment_budgets(
+    project: Project, root: Path, chosen: Iterable[Environment]
+) -> dict[str, Resolution]:
+    """The environments that resolve on their own, resolved as if they had no budget (PC204
+    was their only error)."""
+    found = {}
+    for env in chosen:
+        if env.spec.promote_from is None:
+            free = dataclasses.replace(env, spec=env.spec.model_copy(update={"budget": None}))
+            locked = api.locked_chains(
+                api.read_lock(root, env.name), free, api.CompileOptions(root)
+            )
+            found[env.name] = resolve(project, free, locked)
+    return found
 
 
 def _line(
@@ -128,7 +176,11 @@ def _line(
     elif cost is None:
         unknown = PRICE_UNKNOWN
     tier = agent.spec.tier or env.spec.default_tier
-    return CostLine(env.name, agent_id, agent.team, tier, primary, cost, agent.spec.budget, unknown)
+    override = env.agent_overrides.get(agent_id)  # the environment's budget for it wins
+    budget = agent.spec.budget
+    if override is not None and override.spec.budget is not None:
+        budget = override.spec.budget
+    return CostLine(env.name, agent_id, agent.team, tier, primary, cost, budget, unknown)
 
 
 # --------------------------------------------------------------------------- grouping
@@ -150,7 +202,7 @@ def group(lines: Iterable[CostLine], by: str, project: Project) -> CostReport:
     for line in items:
         keyed.setdefault(_key(line, by), []).append(line)
     groups = [_group(key, tuple(members), by, envs) for key, members in keyed.items()]
-    groups.sort(key=lambda g: (-g.monthly_cost, g.key))
+    groups.sort(key=lambda g: (-(g.monthly_cost or Decimal(0)), g.key))
     return CostReport(by, envs, tuple(groups), items)
 
 
@@ -165,10 +217,7 @@ def _group(
     key: str, lines: tuple[CostLine, ...], by: str, envs: tuple[EnvironmentTotal, ...]
 ) -> CostGroup:
     per_env = {
-        e.environment: sum(
-            (x.monthly_cost or Decimal(0) for x in lines if x.environment == e.environment),
-            Decimal(0),
-        )
+        e.environment: _known_sum(x for x in lines if x.environment == e.environment)
         for e in envs
         if any(x.environment == e.environment for x in lines)
     }
@@ -183,7 +232,16 @@ def _group(
     return CostGroup(key, per_env, lines, budget, budget - spent)
 
 
+def _known_sum(lines: Iterable[CostLine]) -> Decimal | None:
+    known = [x.monthly_cost for x in lines if x.monthly_cost is not None]
+    return sum(known, Decimal(0)) if known else None
+
+
 # --------------------------------------------------------------------------- formats
+
+
+def _estimate(value: Decimal | None) -> str:
+    return "?" if value is None else f"{value:,.2f}"
 
 
 def _money(value: Decimal | None) -> str:
@@ -202,8 +260,8 @@ def _rows(report: CostReport) -> tuple[list[str], list[list[str]]]:
     rows = [
         [
             g.key,
-            *(_money(g.by_environment[e]) if e in g.by_environment else "" for e in envs),
-            _money(g.monthly_cost),
+            *(_estimate(g.by_environment[e]) if e in g.by_environment else "" for e in envs),
+            _estimate(g.monthly_cost),
             _money(g.budget),
             _money(g.headroom),
             str(len(g.unknown)) if g.unknown else "",
@@ -262,7 +320,7 @@ def format_text(report: CostReport) -> str:
 
 
 def _pie(report: CostReport) -> list[str]:
-    slices = [(g.key, g.monthly_cost) for g in report.groups if g.monthly_cost > 0]
+    slices = [(g.key, cost) for g in report.groups if (cost := g.monthly_cost or Decimal(0)) > 0]
     if len(slices) > PIE_SLICES:
         rest = sum((cost for _, cost in slices[PIE_SLICES - 1 :]), Decimal(0))
         slices = [*slices[: PIE_SLICES - 1], ("other", rest)]

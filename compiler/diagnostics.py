@@ -152,9 +152,11 @@ CODES: dict[str, Code] = {
     "PC107": Code(
         "literal secret",
         "Something that looks like a credential is written literally: an `api_key` that is a "
-        "string, a key in a URL, a token in a template or output. The value is never shown. "
-        "`init --from` reports a literal key of an adopted config with this code, as a "
-        "warning, and writes an env reference instead.",
+        "string, a key in a URL, a token in a template or output, a literal value under the "
+        "output's `env` block (OpenClaw's env vars). The value is never shown. `init --from` "
+        "reports a literal key or env var of an adopted config with this code, as a warning, "
+        "and writes an env reference instead (or leaves the env var out), and a declared "
+        "model whose id or name looks like a secret, which it leaves out of the catalog.",
         "Reference secrets through the environment: `api_key: {env: NAME}` (a SecretRef in "
         "the output), and rotate a key that was committed or shared.",
     ),
@@ -444,16 +446,25 @@ CODES: dict[str, Code] = {
     ),
     "PC601": Code(
         "init target not empty, or a file exists",
-        "`clawpolicy init` refuses a non-empty directory, and with `--force` any file it "
-        "would overwrite; nothing is written.",
+        "`clawpolicy init` refuses a non-empty directory, and with `--force` any policy, "
+        "template or rendered file it would overwrite, a symlink on the way to a file it "
+        "writes, or a file where it needs a folder (`.vscode`, `policies`); nothing is "
+        "written. A move into DIR that fails (a full disk) takes back what it moved and names "
+        "the path. With `--force`, optional files DIR already has (README.md, .gitignore, "
+        "editor settings, workflows) are kept as they are and named in a warning with this "
+        "code.",
         "Init into a new or empty directory, or move the files named out of the way.",
     ),
     "PC602": Code(
         "configuration cannot be adopted",
         "`init --from` cannot say part of the openclaw.json in policy: not strict JSON, "
-        "`$include`, a provider without `baseUrl` or `api`, a chain naming a model that "
-        "`models.providers` does not declare, an agent id OpenClaw's schema rejects.",
-        "Make the file strict JSON and declare every model the chains use, then adopt again.",
+        "`$include`, nesting deeper than 64 levels of objects and arrays, a provider without "
+        "`baseUrl` or `api`, a chain naming a model that "
+        "`models.providers` does not declare, an agent id OpenClaw's schema rejects or one "
+        "declared twice (`agents.entries` and `agents.list`), two provider ids equal in "
+        "lowercase, a `baseUrl` carrying user info, a query string or a key (never shown).",
+        "Make the file strict JSON, declare every model the chains use and each provider and "
+        "agent once, keep keys out of `baseUrl`, then adopt again.",
     ),
     "PC603": Code(
         "part of the configuration not adopted",

@@ -12,7 +12,7 @@ from .diagnostics import CompileError, Diagnostic, error, format_text_one
 from .jsontext import chain_json
 from .load.catalog import Offer
 from .load.loader import load_project
-from .load.project import Project
+from .load.project import Environment, Project
 from .resolve.constraints import Source, provenance
 from .resolve.modelage import retirement, retires_within
 from .resolve.resolver import SubjectReport, agent_subject, resolve_subject
@@ -51,10 +51,19 @@ def explain(root: Path, agent_id: str, envs: tuple[str, ...] = ()) -> tuple[Expl
                     "PC103",
                     f"agent '{agent_id}' is not deployed in {', '.join(e.name for e in chosen)}",
                     agent.span,
+                    *(_why_not_deployed(env, agent_id, agent.team) for env in chosen),
                 ),
             )
         )
     return tuple(_explain_env(project, root.resolve(), agent_id, env.name) for env in deployed)
+
+
+def _why_not_deployed(env: Environment, agent_id: str, team: str) -> str:
+    override = env.agent_overrides.get(agent_id)
+    if override is not None and not override.spec.enabled:
+        where = override.spans.get("enabled", override.span)
+        return f"note: {env.name} turns it off: enabled: false at {where}"
+    return f"note: {env.name} deploys teams [{', '.join(env.spec.teams)}], not '{team}'"
 
 
 def _explain_env(project: Project, root: Path, agent_id: str, env_name: str) -> Explanation:
@@ -175,6 +184,9 @@ def _format_one(item: Explanation) -> str:
             lines.append(f"  {role:<11} {offer.ref}{_why_chosen(item, report, index, offer)}")
         if report.result.cost is not None:
             lines.append(f"  estimated cost of the primary: {report.result.cost:.2f} USD/month")
+        if (budget := report.subject.budget) is not None:
+            where = report.subject.key_spans.get("budget")
+            lines.append(f"  budget: {budget} USD/month" + (f" (set at {where})" if where else ""))
     lines += ["", f"ranked candidates ({len(report.ranking.candidates)}):"]
     lines += [f"  {i:>3}. {_offer_line(o)}" for i, o in enumerate(report.ranking.candidates, 1)]
     lines += ["", f"rejected offers ({len(report.ranking.rejected)}):"]

@@ -4,13 +4,15 @@ the rendered config (reports, diffs, diagnostics, annotations, PR comments, fetc
 What is masked, by design rather than by example:
 
 * anything secret-shaped wherever it appears: API keys (`sk-...`, `sk-or-v1-...`, AWS, GitHub,
-  Slack, Google, GitLab), JWTs, private-key blocks, `Bearer`/`Basic` credentials, user info in
-  URLs (`https://user:pass@host`), secret-named query values (`?api_key=...`), and long random
+  Slack, Google, GitLab, Stripe live keys), Slack webhook URLs, Telegram bot tokens, JWTs,
+  private-key blocks, `Bearer`/`Basic` credentials, user info in URLs
+  (`https://user:pass@host`), secret-named query values (`?api_key=...`), and long random
   tokens (24+ letters and digits in both cases, unbroken);
-* every value of a secret-named field (`apiKey`, `api_key`, `token`, `password`,
-  `authorization`, `secret`, `cookie`, ... and everything under `headers`), whether the text is
-  a JSON document, a `key: value` / `key=value` line, or a diff line naming the field by its JSON
-  pointer (`/models/providers/p/apiKey: "..." -> ...`).
+* every value of a secret-named field (`apiKey`, `api_key`, `token`, `password`, `DB_PASS`,
+  `pwd`, `webhook`, `authorization`, `secret`, `credentials`, `private_key`, `cookie`, ... and
+  everything under `headers`), whether the text is a JSON document, a `key: value` /
+  `key=value` line, or a diff line naming the field by its JSON pointer
+  (`/models/providers/p/apiKey: "..." -> ...`).
 
 References name a secret without holding it and stay readable: an env SecretRef object
 `{"source": "env", "provider": "default", "id": "INFRON_API_KEY"}`, a policy `{env: NAME}` and
@@ -18,23 +20,32 @@ a `${NAME}` string. The shapes are shared with the output check (`conformance`, 
 may never be written and what is never printed are one list.
 """
 
+import functools
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 MASK = "***"
 
+_START = r"(?<![A-Za-z0-9])"  # a secret glued to a word by _ or - (`key_sk-...`) still counts
 # Shapes of real credentials. The output check refuses to write any of these (PC107).
 SECRET_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("API key", re.compile(r"\bsk-(?:or-v1-|ant-(?:api\d\d-)?|proj-|live-|test-)?[\w-]{16,}")),
+    (
+        "API key",
+        re.compile(_START + r"sk-(?:or-v1-|ant-(?:api\d\d-)?|proj-|live-|test-)?[\w-]{16,}"),
+    ),
     ("AWS access key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,})")),
-    ("Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
-    ("Google API key", re.compile(r"\bAIza[\w-]{30,}")),
-    ("GitLab token", re.compile(r"\bglpat-[\w-]{20,}")),
-    ("JSON web token", re.compile(r"\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}")),
+    ("GitHub token", re.compile(_START + r"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,})")),
+    ("Slack token", re.compile(r"(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}")),
+    ("Google API key", re.compile(r"(?<![A-Za-z0-9])AIza[\w-]{30,}")),
+    ("GitLab token", re.compile(r"(?<![A-Za-z0-9])glpat-[\w-]{20,}")),
+    ("JSON web token", re.compile(r"(?<![A-Za-z0-9])eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}")),
     ("private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
     ("password in a URL", re.compile(r"://[^/\s:@]+:[^/\s@]+@")),
+    ("Stripe key", re.compile(r"(?<![A-Za-z0-9])[sr]k_live_[A-Za-z0-9]{16,}")),
+    ("Slack webhook", re.compile(r"\bhooks\.slack\.com/(?:services|workflows|triggers)/[\w/-]+")),
+    ("Telegram bot token", re.compile(r"(?<![\w:])\d{5,16}:A[\w-]{34}(?![\w-])")),
 )
 # Shapes masked in printed text but not refused in output (too likely to be legitimate there).
 _PRINT_SHAPES = (
@@ -48,10 +59,13 @@ _PRINT_SHAPES = (
 )
 # A shape cut short by a formatter's "..." still leaks its start: mask what is left of it.
 _CUT_SHAPE = re.compile(
-    r"\b(?:sk-|gh[pousr]_|github_pat_|xox[abprs]-|AIza|glpat-|AKIA)[\w-]*\.\.\."
+    r"\b(?:sk-|gh[pousr]_|github_pat_|xox[abprs]-|AIza|glpat-|AKIA|[sr]k_live_)[\w-]*\.\.\."
 )
 _SECRET_NAMES = (
     "apikey",
+    "encryptkey",
+    "clientkey",
+    "signingkey",
     "token",
     "secret",
     "password",
@@ -66,7 +80,14 @@ _SECRET_NAMES = (
     "cookie",
     "sessionid",
 )
+# secret names that are also the end of ordinary words (`bypass`, `compass`): a whole word only
+_SECRET_WORDS = ("pass", "pwd", "webhook")
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _CONTAINERS = ("headers",)  # every value inside is masked; the header names stay
+# Shown as *** in printed text but not refused in output, where they are often not secrets
+# (OpenClaw's `sessionKey`, `securityHeaders`): any name ending in the word key, any *Headers.
+_DISPLAY_WORDS = ("key", "keys")
+_DISPLAY_CONTAINER_SUFFIX = "headers"
 _ENV_REF = re.compile(r"\$\{[A-Z][A-Z0-9_]{0,127}\}")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*(?:"|$)')
 _SECRET_REF = re.compile(
@@ -81,21 +102,74 @@ _KEY_VALUE = re.compile(
 _POINTER = re.compile(r"(?<![\w/.:])(/[^\s`'\"|,]+)")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_field(name: object) -> bool:
-    """A field whose value is a credential: `apiKey`, `X-Api-Key`, `auth_token`, `password`...
+    """A field whose value is a credential: `apiKey`, `X-Api-Key`, `auth_token`, `password`,
+    `DB_PASS`, `userPwd`, `slack_webhook`, `private_key`...
 
     Example:
         >>> [is_secret_field(n) for n in ("apiKey", "X-Api-Key", "maxTokens", "token", "auth")]
         [True, True, False, True, False]
+        >>> [is_secret_field(n) for n in ("DB_PASS", "dbPwd", "webhook", "private_key")]
+        [True, True, True, True]
+        >>> [is_secret_field(n) for n in ("passthrough", "bypass", "webhookUrl", "password_min")]
+        [False, False, False, False]
     """
     if not isinstance(name, str):
         return False
-    plain = name.strip("\"'").lower().replace("-", "").replace("_", "")
-    return plain.endswith(_SECRET_NAMES)
+    bare = name.strip("\"'")
+    plain = bare.lower().replace("-", "").replace("_", "")
+    if plain.endswith(_SECRET_NAMES):
+        return True
+    words = _WORDS.findall(bare)
+    if bare.isupper() and words and words[-1] == "KEY":
+        return True  # an env var: OPENAI_KEY, STRIPE_KEY
+    return bool(words) and words[-1].lower() in _SECRET_WORDS
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_shown_secret(name: object) -> bool:
+    """A field whose value printed text masks: `is_secret_field`, or a name of two words or
+    more whose last is key (`sessionKey`, `mainKey`: masked in a PR comment, allowed in a
+    config).
+
+    Example:
+        >>> [_is_shown_secret(n) for n in ("sessionKey", "apiKey", "keyboard", "maxTokens")]
+        [True, True, False, False]
+    """
+    if is_secret_field(name):
+        return True
+    words = _WORDS.findall(name.strip("\"'")) if isinstance(name, str) else []
+    return len(words) > 1 and words[-1].lower() in _DISPLAY_WORDS  # `key: value` is prose
+
+
+def is_secret_path(parts: Iterable[object]) -> bool:
+    """True when a JSON path runs through a field whose value printed text masks.
+
+    Example:
+        >>> is_secret_path(["env", "vars", "OPENAI_KEY"]), is_secret_path(["gateway", "port"])
+        (True, False)
+    """
+    return any(_is_shown_secret(p) or _is_container(p) for p in parts)
+
+
+def located(where: str, message: str) -> str:
+    """`where: message` for a diagnostic, or `where message` when the path ends in a
+    secret-named field: the redaction pass reads `apiKey: is a literal key` as a field and its
+    value, and would mask the message's first word.
+
+    Example:
+        >>> located("models.providers.p.baseUrl", "is missing")
+        'models.providers.p.baseUrl: is missing'
+        >>> located("models.providers.p.apiKey", "holds a literal key")
+        'models.providers.p.apiKey holds a literal key'
+    """
+    last = re.split(r"[./\[]", where)[-1]
+    return f"{where} {message}" if is_secret_field(last) else f"{where}: {message}"
 
 
 def _is_container(name: object) -> bool:
-    return isinstance(name, str) and name.strip("\"'").lower() in _CONTAINERS
+    return isinstance(name, str) and name.strip("\"'").lower().endswith(_DISPLAY_CONTAINER_SUFFIX)
 
 
 def is_reference(value: object) -> bool:
@@ -115,6 +189,7 @@ def is_reference(value: object) -> bool:
     return set(value) in ({"source", "provider", "id"}, {"source", "id"}, {"env"})
 
 
+@functools.lru_cache(maxsize=65536)  # a config repeats its refs and keys thousands of times
 def secret_kind(text: str) -> str | None:
     """The kind of credential `text` contains (a name from SECRET_SHAPES), or None."""
     return next((name for name, shape in SECRET_SHAPES if shape.search(text)), None)
@@ -221,7 +296,7 @@ def _mask_fields(line: str) -> str:
     last = 0
     for match in _KEY_VALUE.finditer(line):
         key, value = match.group("key"), match.group("value")
-        if match.start() < last or not (is_secret_field(key) or _is_container(key)):
+        if match.start() < last or not (_is_shown_secret(key) or _is_container(key)):
             continue
         start = match.start("value")
         if value in "{[":
@@ -244,7 +319,7 @@ def _quoted_mask(value: str) -> str:
 def _is_secret_pointer(pointer: str) -> bool:
     tokens = pointer.rstrip(":").split("/")[1:]
     parts = [p.replace("~1", "/").replace("~0", "~") for p in tokens]
-    return any(is_secret_field(p) or _is_container(p) for p in parts)
+    return is_secret_path(parts)
 
 
 def _mask_after_pointer(line: str) -> str:
@@ -255,8 +330,11 @@ def _mask_after_pointer(line: str) -> str:
     return line
 
 
-# every name in _SECRET_NAMES and _CONTAINERS contains one of these (lowercased)
-_FIELD_HINTS = ("key", "token", "secret", "pass", "auth", "credential", "cookie", "session", "head")
+# every name in _SECRET_NAMES, _SECRET_WORDS and _CONTAINERS contains one of these (lowercased)
+_FIELD_HINTS = (
+    *("key", "token", "secret", "pass", "pwd", "hook", "auth", "credential", "cookie", "session"),
+    "head",
+)
 
 
 def redact_line(line: str) -> str:
@@ -304,7 +382,7 @@ def _redact_item(key: Any, item: Any, secret_change: bool) -> Any:
         return _mask_all(item)
     if _is_container(key) and isinstance(item, dict):
         return {name: _mask_secret(value) for name, value in item.items()}
-    if is_secret_field(key) or _is_container(key):
+    if _is_shown_secret(key) or _is_container(key):
         return _mask_secret(item)
     return redact_value(item)
 

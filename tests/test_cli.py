@@ -371,3 +371,31 @@ def test_help_has_examples(args: tuple[str, ...], cli: Cli) -> None:
     examples = result.stdout.split("Examples:", 1)
     assert len(examples) == 2, result.stdout
     assert "clawpolicy " in examples[1]
+
+
+def _help_texts(group: Any, prefix: str = "") -> list[tuple[str, str]]:
+    found = []
+    for name, command in getattr(group, "commands", {}).items():
+        found.append((f"{prefix}{name}", command.epilog or ""))
+        found += _help_texts(command, f"{prefix}{name} ")
+    return found
+
+
+def test_jq_examples_in_help_name_keys_the_json_has() -> None:
+    """`catalog diff ... | jq '.added'` printed nothing: the key is `.offers.added`."""
+    from compiler.cli.main import main_group
+
+    examples = [
+        (command, match)
+        for command, text in _help_texts(main_group)
+        for match in re.findall(r"\| jq '(\.[\w.]+)", text)
+    ]
+    assert examples, "no jq example found"
+    for command, path in examples:
+        schema = json.loads(
+            (REPO / f"docs/json/{command.replace(' ', '-')}.schema.json").read_text()
+        )
+        for key in path.strip(".").split("."):
+            properties = schema.get("properties", {})
+            assert key in properties, f"{command}: jq '{path}': no key {key!r}"
+            schema = properties[key]

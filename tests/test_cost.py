@@ -83,7 +83,7 @@ def test_cost_per_team_and_environment(root: Path) -> None:
     # analyst: a variable price: unknown
     assert [(g.key, g.by_environment, g.monthly_cost) for g in by_team.groups] == [
         ("support", {"dev": Decimal(36), "prod": Decimal(36)}, Decimal(72)),
-        ("research", {"dev": Decimal(0), "prod": Decimal(0)}, Decimal(0)),
+        ("research", {"dev": None, "prod": None}, None),  # no estimate: unknown, never 0
     ]
     unknown = {(x.environment, x.agent): x.unknown for x in by_team.unknown}
     assert unknown == {
@@ -110,11 +110,12 @@ def test_cost_per_tier_and_agent(root: Path) -> None:
 
 
 def test_a_promoted_environment_is_costed_from_what_it_runs(root: Path) -> None:
-    """A price change reaches dev at once; prod keeps its lock's estimate until promoted."""
+    """prod runs the chains it was promoted; a price change of the models it runs costs it
+    as much as dev (the estimate compile checks prod's budgets with)."""
     catalog = root / "policies/catalogs/c.json"
     edit(catalog, '"price": {\n        "input": 1,', '"price": {\n        "input": 3,')
     by_env = {g.key: g.monthly_cost for g in report(root, "environment").groups}
-    assert by_env == {"dev": Decimal(56), "prod": Decimal(36)}  # triage 30 + 2 x 5 in dev
+    assert by_env == {"dev": Decimal(56), "prod": Decimal(56)}  # triage 30 + 2 x 5
 
 
 def test_text_names_the_unknown_and_the_budgets(root: Path, cli: Cli) -> None:
@@ -162,3 +163,30 @@ def test_the_team_split_section_shows_only_teams_that_moved() -> None:
 def test_team_split_sums_known_estimates(root: Path) -> None:
     lines, _ = costreport.collect(root, ("dev",))
     assert costreport.team_split(lines) == {"research": Decimal(0), "support": Decimal(36)}
+
+
+def test_an_environments_budget_for_an_agent_wins(
+    make_project: Callable[..., Path], cli: Cli
+) -> None:
+    given = files()
+    given["policies/environments/dev.yaml"] = env_file("dev", "agents:\n  triage: {budget: 25}\n")
+    built = make_project(given)
+    assert cli("compile", "--root", str(built), "--env", "dev").exit_code == 0
+    triage = next(g for g in report(built, "agent", "dev").groups if g.key == "triage")
+    assert (triage.monthly_cost, triage.budget, triage.headroom) == (20, 25, 5)
+
+
+def test_a_promoted_environment_is_costed_with_the_current_workloads(root: Path, cli: Cli) -> None:
+    """prod runs what dev had when promoted; a workload raised since is costed as compile
+    costs it (PC204 and cost agree)."""
+    edit(root / "policies/teams/support.yaml", "input_mtok: 10", "input_mtok: 40")
+    triage = {g.key: g for g in report(root, "agent", "prod").groups}["triage"]
+    assert triage.monthly_cost == 40 * 1 + 2 * 5
+
+
+def test_an_environment_over_its_budget_is_still_reported(root: Path, cli: Cli) -> None:
+    edit(root / "policies/environments/dev.yaml", "budget: 100", "budget: 10")
+    assert cli("validate", "--root", str(root)).exit_code == 2  # PC204: an error for compile
+    result = cli("cost", "--root", str(root), "--by", "environment", "--env", "dev")
+    assert result.exit_code == 0, result.stderr
+    assert "dev: 36.00 of 10.00 (360%), headroom -26.00" in result.stdout

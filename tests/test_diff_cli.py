@@ -292,3 +292,35 @@ def test_text_is_coloured_like_git_diff_where_colour_is_on(cli: Cli, repo: Path)
     assert red + '  - /agents/defaults/modelPolicy/allow/1: "p/b/mid"' + end in lines
     forced = {"FORCE_COLOR": "1"}
     assert "\x1b[" not in cli("diff", "--root", str(repo), "--no-color", env=forced).stdout
+
+
+def test_a_secret_in_an_old_committed_config_never_reaches_the_comment(
+    cli: Cli, repo: Path
+) -> None:
+    """Values are redacted before the report cuts them: a cut would split a secret so that its
+    shape no longer matches (a URL password without its @, a token shorter than 24)."""
+    password, token, hexkey = (
+        "Xy7pQ2mN9vR4kLz8Wq3TgH5jBn6",
+        "aB3dE5gH7jK9mN1pQ3sT5vX7zA9c",
+        "0a1b" * 8,
+    )
+    config = repo / "rendered/dev/openclaw.json"
+    clean = config.read_text(encoding="utf-8")
+    planted = json.loads(clean)
+    planted["env"] = {
+        "vars": {
+            "DATABASE_URL": f"postgres://app:{password}@db.internal:5432/app",
+            "OPENAI_KEY": hexkey,
+        }
+    }
+    planted["gateway"]["tls"] = {"sessionSeed": token}
+    planted["models"]["providers"]["p"]["defaultHeaders"] = {"X-Custom-Auth": "hunter2header"}
+    config.write_text(json.dumps(planted, indent=2), encoding="utf-8")
+    commit_all(repo, "a config with secrets, as someone once committed it")
+    config.write_text(clean, encoding="utf-8")
+    for fmt in ("markdown", "text", "json"):
+        result = diff(cli, repo, "--format", fmt)
+        assert result.exit_code == 1, result.stderr
+        shown = result.stdout + result.stderr
+        for secret in (password, token, hexkey, "hunter2header"):
+            assert secret[:6] not in shown, (fmt, secret)

@@ -141,6 +141,9 @@ def test_a_promoted_environment_over_its_budget_warns_and_strict_fails(
     assert result.exit_code == 0, result.stderr
     assert "warning[PC208]: agent 'triage' runs p/b/mid in environment 'prod'" in result.stderr
     assert "warning[PC204]: environment 'prod' runs an estimated" in result.stderr
+    # the promotion would fail: pending lists the chain that no longer fits, not every chain
+    assert "the next promotion changes 1 chain(s); the promotion would fail now" in result.stderr
+    assert "note: writer:" not in result.stderr
     assert run(cli, root, "validate", "--strict").exit_code == 2
 
 
@@ -287,3 +290,29 @@ def test_validate_says_would_be_replaced(cli: Cli, make_project: Build) -> None:
     assert "to update them: run clawpolicy compile, then commit rendered/" in checked.stdout
     compiled = run(cli, root, "compile")
     assert "locked choice(s) no longer fit and were replaced" in compiled.stderr
+
+
+def test_a_source_environment_that_fails_to_load_is_not_called_unknown(
+    cli: Cli, make_project: Build
+) -> None:
+    """staging's own error is the one shown: prod's promote_from 'staging' is not PC108."""
+    files = two_env_files()
+    staging = "policies/environments/staging.yaml"
+    files[staging] += "bogus_key: 1\n"
+    result = run(cli, make_project(files), "validate")
+    assert result.exit_code == 2
+    assert f"{staging}:" in result.stderr
+    assert "PC108" not in result.stderr
+    files[staging] = files[staging].replace("environment: staging", "environment: stage")
+    files[staging] = files[staging].replace("bogus_key: 1\n", "")
+    result = run(cli, make_project(files), "validate")  # a real unknown name still is
+    assert "error[PC108]: promote_from names unknown environment 'staging'" in result.stderr
+
+
+def test_a_teams_typo_is_shown_with_the_errors_it_causes(cli: Cli, make_project: Build) -> None:
+    files = repo_files([o("p", "x/a")])
+    files[ENV] = files[ENV].replace("version: 1\n", "version: 1\nteams: [teem]\n", 1)
+    result = run(cli, make_project(files), "validate")
+    assert result.exit_code == 2
+    assert "warning[PC113]: teams pattern 'teem' matches no team" in result.stderr
+    assert "hint: did you mean 'team'?" in result.stderr

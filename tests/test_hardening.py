@@ -78,6 +78,68 @@ def test_literal_secrets_never_reach_rendered(
     assert not (root / "rendered").exists()
 
 
+@pytest.mark.parametrize(
+    ("fragment", "secret", "kind"),
+    [
+        pytest.param(
+            '"channels": {"slack": {"url": "%s"}}',
+            "https://hooks.slack.com/services/T000/B000/XXXX",
+            "Slack webhook",
+            id="slack-webhook",
+        ),
+        pytest.param('"tools": {"pay": "%s"}', "rk_live_" + "a1B2" * 6, "Stripe key", id="stripe"),
+        pytest.param(
+            '"channels": {"tg": {"bot": "%s"}}',
+            "123456789:AAH" + "b9" * 16,
+            "Telegram bot token",
+            id="telegram",
+        ),
+        pytest.param(
+            '"env": {"vars": {"DB_PASS": "%s"}}',
+            "Sup3rS3cretValue!",
+            "literal value of a secret field",
+            id="env-var",
+        ),
+        pytest.param(
+            '"env": {"vars": {"OPENAI_KEY": "%s"}}',
+            "0123456789abcdef0123456789abcdef",
+            "literal value of a secret field",
+            id="env-var-key",
+        ),
+        pytest.param(
+            '"auth": {"password": %s}', "987654321", "literal value of a secret field", id="number"
+        ),
+        pytest.param(
+            '"tools": {"x": "key_%s"}', "sk-or-v1-" + "0a" * 32, "API key", id="glued-to-a-word"
+        ),
+    ],
+)
+def test_a_template_cannot_write_a_secret_or_an_env_var_value(
+    make_project: Build, cli: Cli, fragment: str, secret: str, kind: str
+) -> None:
+    project = files()
+    project["templates/openclaw.json.j2"] = (
+        '{"gateway": {"mode": "local"}, ' + fragment % secret + ", "
+        '"models": {{ models | tojson }}, "agents": {{ agents | tojson }}}'
+    )
+    root = make_project(project)
+    result = cli("compile", "--root", str(root))
+    assert result.exit_code == 2 and "error[PC107]" in result.stderr, result.stderr
+    assert f"({kind})" in result.stderr
+    assert secret not in result.stdout + result.stderr
+    assert not (root / "rendered").exists()
+
+
+def test_an_env_reference_in_a_template_is_fine(make_project: Build, cli: Cli) -> None:
+    project = files()
+    project["templates/openclaw.json.j2"] = (
+        '{"gateway": {"mode": "local"}, "env": {"vars": {"DB_PASS": "${DB_PASS}"}}, '
+        '"models": {{ models | tojson }}, "agents": {{ agents | tojson }}}'
+    )
+    result = cli("compile", "--root", str(make_project(project)))
+    assert result.exit_code == 0, result.stderr
+
+
 def _git_repo_with_policies_in(folder: str, make_project: Build, tmp_path: Path) -> Path:
     top = tmp_path / "checkout"
     make_project(files(agent="teir: t"), root=top / folder)
@@ -174,3 +236,17 @@ def test_every_secret_shape_is_caught_by_the_fast_prefilter(sample: str) -> None
 
     assert list(conformance.iter_secrets({"k": sample}))
     assert conformance.check(json.dumps({"gateway": {"mode": "local"}, "k": sample}), "x")
+
+
+def test_a_schema_error_at_a_secret_field_never_quotes_the_value(
+    make_project: Build, cli: Cli
+) -> None:
+    project = files()
+    project["templates/openclaw.json.j2"] = (
+        '{"gateway": {"mode": "local"}, "env": {"vars": {"DB_PASS": 12345678}}, '
+        '"models": {{ models | tojson }}, "agents": {{ agents | tojson }}}'
+    )
+    result = cli("compile", "--root", str(make_project(project)))
+    assert result.exit_code == 2
+    assert "error[PC306]: env.vars.DB_PASS expected string, got a value (not shown" in result.stderr
+    assert "12345678" not in result.stdout + result.stderr

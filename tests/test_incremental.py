@@ -423,3 +423,45 @@ def test_records_are_off_on_any_ci_runner(
 ) -> None:
     monkeypatch.setenv(name, value)
     assert (incremental.record_path(repo) is None) is off
+
+
+@pytest.mark.parametrize("cost", ["NaN", "sNaN", "Infinity", "1e99999999"])
+def test_a_record_with_a_cost_that_is_no_number_means_a_full_compile(cost: str, repo: Path) -> None:
+    path = incremental.record_path(repo)
+    assert path is not None
+    data = json.loads(path.read_bytes())
+    for env in data["summary"]["environments"].values():
+        env["cost"] = cost
+    path.write_text(json.dumps(data))
+    with records_off():
+        full = run(repo, "compile", "--format", "json")
+    assert run(repo, "compile", "--format", "json") == full
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_a_record_that_is_no_regular_file_is_never_read(kind: str, repo: Path) -> None:
+    path = incremental.record_path(repo)
+    assert path is not None
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    with records_off():
+        full = run(repo, "validate")
+    assert run(repo, "validate") == full  # at once: no hang, no memory blow-up
+
+
+def test_a_record_holds_no_secret_and_only_its_owner_reads_it(
+    make_project: Callable[..., Path],
+) -> None:
+    secret = "sk-or-v1-" + "0a" * 32
+    files = _files()
+    files["policies/environments/e.yaml"] += f'teams: [team, "{secret}*"]\n'
+    root = make_project(files)
+    code, _, err = run(root, "validate")
+    assert code == 0 and "PC113" in err and secret not in err
+    path = incremental.record_path(root)
+    assert path is not None and path.is_file()
+    assert secret not in path.read_text(encoding="utf-8")
+    assert path.parent.stat().st_mode & 0o077 == 0

@@ -273,6 +273,24 @@ def test_enabled_false_takes_the_agent_out_of_that_environment(make_project: Bui
     assert sorted(rendered["agents"]["entries"]) == ["a"]
 
 
+def test_explain_says_why_an_agent_is_off_and_shows_its_budget(
+    make_project: Build, cli: Callable[..., Any]
+) -> None:
+    files = repo_files(
+        [o("p", "x/a")],
+        agents=TWO_AGENTS + "    workload: {input_mtok: 1, output_mtok: 1}\n",
+        env="agents:\n  a: {enabled: false}\n  b: {budget: 7}",
+    )
+    root = make_project(files)
+    off = cli("explain", "a", "--root", str(root))
+    assert off.exit_code == 2
+    line = line_of(files, ENV, "  a: {enabled")
+    assert f"note: e turns it off: enabled: false at {ENV}:{line}:" in off.stderr
+    on = cli("explain", "b", "--root", str(root))
+    assert on.exit_code == 0, on.stderr
+    assert f"budget: 7 USD/month (set at {ENV}:{line_of(files, ENV, '  b: {budget')}:" in on.stdout
+
+
 def test_disabling_every_agent_is_PC116(make_project: Build) -> None:
     files = repo_files([o("p", "x/a")], env="agents:\n  a: {enabled: false}")
     _, diags = compile_repo(make_project(files))

@@ -39,6 +39,14 @@ PLAIN = "plain-literal-key-9"  # not secret-shaped: masked only because of the f
         pytest.param(f"auth_token={PLAIN}", PLAIN, id="assignment"),
         pytest.param("key AbCdEfGhIjKlMnOpQrStUv0123456789", "AbCdEfGhIjKl", id="random-token"),
         pytest.param(f"shown: {KEY[:14]}...", KEY[9:14], id="cut-by-formatter"),
+        pytest.param("pay with rk_live_" + "a1B2" * 6, "a1B2a1B2", id="stripe"),
+        pytest.param("hook https://hooks.slack.com/services/T0/B0/XXXX", "T0/B0", id="slack-hook"),
+        pytest.param("bot 123456789:AAH" + "b9" * 16, "b9b9b9b9", id="telegram"),
+        pytest.param(f"DB_PASS={PLAIN}", PLAIN, id="pass-var"),
+        pytest.param(f'"userPwd": "{PLAIN}"', PLAIN, id="pwd"),
+        pytest.param(f"webhook: {PLAIN}", PLAIN, id="webhook"),
+        pytest.param(f'{{"private_key": "{PLAIN}"}}', PLAIN, id="private-key"),
+        pytest.param(f"credentials: {PLAIN}", PLAIN, id="credentials"),
     ],
 )
 def test_secret_is_masked(text: str, secret: str) -> None:
@@ -59,6 +67,10 @@ def test_secret_is_masked(text: str, secret: str) -> None:
         pytest.param("~ prod/triage: [infron/openai/gpt-5-mini] -> [p/x]; cost 1.00", id="chain"),
         pytest.param("clawpolicy diff against " + "0a1b2c3d" * 5 + " (0a1b2c3)", id="sha"),
         pytest.param("anthropic/claude-sonnet-4-5-20250929 Qwen/Qwen2.5-72B-Instruct", id="ids"),
+        pytest.param("openai/gpt-5.4-mini, openrouter/openai/gpt-5.4-mini", id="refs"),
+        pytest.param("passthrough: true, bypass: on, compass: north", id="pass-words"),
+        pytest.param('"webhookUrl": "https://gw.example/hook", "pwdMinLength": 8', id="near-names"),
+        pytest.param("at 12:30:45 on 2026-06-16, port 8080:80", id="times"),
     ],
 )
 def test_references_and_ordinary_text_stay_readable(text: str) -> None:
@@ -158,6 +170,19 @@ def test_a_key_in_a_base_url_is_PC107_and_never_shown(
     assert "error[PC107]" in result.stderr and "base_url" in result.stderr
     assert PLAIN not in result.stdout + result.stderr and KEY not in result.stdout + result.stderr
     assert not (root / "rendered").exists()
+
+
+def test_a_message_about_a_secret_field_is_not_masked_itself(
+    make_project: Callable[..., Path], cli: Cli
+) -> None:
+    """`providers.p.api_key: expected ...` would read as a field and its value: the path and the
+    message are joined without a colon, so the message stays readable."""
+    files = repo_files([offer("p", "x/m")])
+    files[ENV] = files[ENV].replace("api_key: {env: P_KEY}", "api_key: 5")
+    result = cli("validate", "--root", str(make_project(files)))
+    assert result.exit_code == 2
+    assert "providers.p.api_key expected a mapping" in result.stderr, result.stderr
+    assert MASK not in result.stderr
 
 
 def test_an_unknown_key_that_looks_like_a_secret_is_not_echoed(

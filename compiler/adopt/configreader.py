@@ -7,6 +7,10 @@ or the legacy `agents.list`; a string model is a chain without fallbacks, an age
 model runs `agents.defaults.model`), the default and image chains, aliases, thinking defaults
 and the system agent. Everything else is named in a warning, never silently dropped. A literal
 API key is never copied or shown: the provider gets `{env: <PROVIDER>_API_KEY}` and a warning.
+A declared model whose id or name looks like a secret (`looks_secret`) is left out of the
+catalog, which is committed (PC107 naming its JSON path, never the value); a chain that uses
+it is PC602; so is a provider whose id looks like one, with its models. Leaving them out,
+rather than refusing the file, adopts the rest in one step.
 """
 
 import re
@@ -16,7 +20,15 @@ from decimal import Decimal
 from typing import Any
 
 from ..diagnostics import Diagnostic, Span, error, raise_if_errors, warning
-from ..load.spec import AGENT_ID_RE, ENV_VAR_RE, MODALITIES, MODEL_APIS, PROVIDER_ID_RE
+from ..load.spec import (
+    AGENT_ID_RE,
+    ENV_VAR_RE,
+    MODALITIES,
+    MODEL_APIS,
+    PROVIDER_ID_RE,
+    check_base_url,
+)
+from ..redaction import located, looks_secret
 
 THINKING = ("off", "minimal", "low", "medium", "high", "xhigh", "adaptive", "max", "ultra")
 _ENV_TEMPLATE = re.compile(r"^\$\{([A-Z_][A-Z0-9_]*)\}$")
@@ -25,6 +37,7 @@ _MODEL_KEYS = {"id", "name", "input", "reasoning", "cost", "contextWindow", "max
 _COST_KEYS = {"input": "input", "output": "output", "cacheRead": "cache_read"}
 _COST_KEYS["cacheWrite"] = "cache_write"
 _DEFAULTS_KEYS = {"model", "imageModel", "models", "thinkingDefault", "systemAgent", "modelPolicy"}
+_URL_HINT = "hint: keep only the endpoint in baseUrl and the key in apiKey, then adopt again"
 _ENTRY_KEYS = {"id", "name", "description", "model", "thinkingDefault"}
 
 
@@ -64,12 +77,14 @@ class _Reader:
     def __init__(self, source: str) -> None:
         self.span = Span(source)
         self.problems: list[Diagnostic] = []
+        self.env_names: set[str] = set()  # env vars the providers' keys use (no two share one)
+        self.left_out: dict[str, str] = {}  # ref -> JSON path of a model left out as secret
 
     def error(self, where: str, message: str, *notes: str) -> None:
-        self.problems.append(error("PC602", f"{where}: {message}", self.span, *notes))
+        self.problems.append(error("PC602", located(where, message), self.span, *notes))
 
     def warn(self, where: str, message: str, *notes: str, code: str = "PC603") -> None:
-        self.problems.append(warning(code, f"{where}: {message}", self.span, *notes))
+        self.problems.append(warning(code, located(where, message), self.span, *notes))
 
     def ignored(self, where: str, keys: Iterable[str], hint: str) -> None:
         """Warn about keys the policy language cannot say (names only, never values)."""
@@ -127,13 +142,28 @@ def _providers(
     reader: _Reader, declared: Mapping[str, Any]
 ) -> tuple[tuple[AdoptedProvider, ...], tuple[dict[str, Any], ...]]:
     providers, offers = [], []
-    for raw_id, body in declared.items():
+    references = (_env_reference(b.get("apiKey")) for b in declared.values() if isinstance(b, dict))
+    reader.env_names.update(name for name in references if name is not None)
+    seen: dict[str, str] = {}  # lowercased id -> the JSON path that declared it first
+    for number, (raw_id, body) in enumerate(declared.items(), 1):
         provider_id = str(raw_id).lower()  # OpenClaw lowercases provider ids
+        if looks_secret(provider_id):
+            _leave_out_provider(reader, f"models.providers.<key {number}>", provider_id, body)
+            continue
         where = f"models.providers.{raw_id}"
         spec = reader.mapping(body, where)
         if not PROVIDER_ID_RE.fullmatch(provider_id):
             reader.error(where, "provider ids must match ^[a-z][a-z0-9_-]{0,63}$")
             continue
+        if provider_id in seen:
+            reader.error(
+                where,
+                f"is provider '{provider_id}' again, as {seen[provider_id]} is "
+                "(OpenClaw lowercases provider ids)",
+                "hint: merge the two providers, or rename one",
+            )
+            continue
+        seen[provider_id] = where
         reader.ignored(where, set(spec) - _PROVIDER_KEYS, "put them in templates/openclaw.json.j2")
         provider = _provider(reader, where, provider_id, spec)
         models = _offers(reader, where, provider_id, spec.get("models"))
@@ -143,6 +173,22 @@ def _providers(
         elif provider is not None:
             reader.warn(where, "declares no models; not adopted")
     return tuple(providers), tuple(offers)
+
+
+def _leave_out_provider(reader: _Reader, where: str, provider_id: str, body: Any) -> None:
+    """A provider whose id looks like a secret is left out with its models (its id would be
+    written to the catalog and the environments): PC107 naming its place, never the id."""
+    models = body.get("models") if isinstance(body, dict) else None
+    for model in models if isinstance(models, list) else ():
+        if isinstance(model, dict) and isinstance(model.get("id"), str):
+            reader.left_out.setdefault(f"{provider_id}/{model['id']}", where)
+    reader.warn(
+        where,
+        "the provider id looks like a secret; the provider and its models are left out "
+        "(the value is not shown)",
+        "hint: if it is a key, remove it from the file and rotate it; else rename the provider",
+        code="PC107",
+    )
 
 
 def _provider(
@@ -155,27 +201,54 @@ def _provider(
         reader.error(where, f"api must be one of {', '.join(MODEL_APIS)}")
     if not isinstance(base_url, str) or api not in MODEL_APIS:
         return None
+    if not _base_url_ok(reader, f"{where}.baseUrl", base_url):
+        return None
     return AdoptedProvider(provider_id, base_url, str(api), _api_key_env(reader, where, spec))
 
 
-def _api_key_env(reader: _Reader, where: str, spec: Mapping[str, Any]) -> str | None:
-    """The env var of the provider's key; a literal key becomes a placeholder (never shown)."""
-    key = spec.get("apiKey")
-    if key is None:
-        return None
+def _base_url_ok(reader: _Reader, where: str, url: str) -> bool:
+    """The checks a provider's base_url gets in policy (PC103, PC107), made on the file."""
+    try:
+        check_base_url(url)
+    except ValueError as exc:
+        reason = str(exc).split(";", 1)[0]
+        reader.error(where, f"{reason} (the value is not shown)", _URL_HINT)
+        return False
+    if looks_secret(url):
+        reader.error(where, "carries a secret-looking value (not shown)", _URL_HINT)
+        return False
+    return True
+
+
+def _env_reference(key: Any) -> str | None:
+    """The env var an `apiKey` names (an env SecretRef or `"${NAME}"`), else None."""
     if (
         isinstance(key, dict)
         and key.get("source") == "env"
         and ENV_VAR_RE.fullmatch(str(key.get("id")))
     ):
         return str(key["id"])
-    if isinstance(key, str) and _ENV_TEMPLATE.match(key):
-        return _ENV_TEMPLATE.match(key).group(1)  # type: ignore[union-attr]
-    placeholder = re.sub(r"[^A-Z0-9]+", "_", where.rsplit(".", 1)[-1].upper()) + "_API_KEY"
+    match = _ENV_TEMPLATE.match(key) if isinstance(key, str) else None
+    return match.group(1) if match else None
+
+
+def _api_key_env(reader: _Reader, where: str, spec: Mapping[str, Any]) -> str | None:
+    """The env var of the provider's key; a literal key becomes a placeholder (never shown),
+    one no other provider uses (`ACME_A_API_KEY`, then `ACME_A_API_KEY_2`, ...)."""
+    key = spec.get("apiKey")
+    if key is None or (name := _env_reference(key)) is not None:
+        return None if key is None else name
+    base = re.sub(r"[^A-Z0-9]+", "_", where.rsplit(".", 1)[-1].upper()) + "_API_KEY"
+    placeholder = next(
+        name
+        for n in range(1, 1000)
+        if (name := base if n == 1 else f"{base}_{n}") not in reader.env_names
+    )
+    reader.env_names.add(placeholder)
     kind = "a literal key" if isinstance(key, str) else "a SecretRef that is not an env reference"
     reader.warn(
         f"{where}.apiKey",
-        f"is {kind}; not copied (the value is not shown): wrote api_key: {{env: {placeholder}}}",
+        f"holds {kind}; not copied (the value is not shown): wrote api_key: {{env: {placeholder}}}",
         f"hint: set {placeholder} where OpenClaw runs; rotate the key if the file was shared",
         code="PC107",
     )
@@ -191,12 +264,34 @@ def _offers(reader: _Reader, where: str, provider_id: str, models: Any) -> list[
         if not isinstance(model, dict) or not isinstance(model.get("id"), str) or not model["id"]:
             reader.error(at, "a model needs a string id")
             continue
+        if _secret_fields(model):
+            _leave_out(reader, at, f"{provider_id}/{model['id']}", _secret_fields(model))
+            continue
         if model["id"] in offers:
             reader.warn(at, f"model '{model['id']}' is declared twice; the first is adopted")
             continue
         reader.ignored(at, set(model) - _MODEL_KEYS, "set them in templates/openclaw.json.j2")
         offers[model["id"]] = _offer(reader, at, provider_id, model)
     return list(offers.values())
+
+
+def _secret_fields(model: Mapping[str, Any]) -> list[str]:
+    """The fields of a model that would carry a secret into the committed catalog."""
+    return [k for k in ("id", "name") if isinstance(model.get(k), str) and looks_secret(model[k])]
+
+
+def _leave_out(reader: _Reader, where: str, ref: str, fields: list[str]) -> None:
+    """A model whose id or name looks like a secret is no offer (the catalog is committed): a
+    PC107 warning naming its JSON path, never the value; a chain that uses it is PC602."""
+    reader.left_out.setdefault(ref, where)
+    reader.warn(
+        where,
+        f"{' and '.join(fields)} look(s) like a secret; the model is left out of the catalog "
+        "(the value is not shown)",
+        "hint: if it is a key, remove it from the file and rotate it; if it is a real model, "
+        "adopt it under another name and add it back by hand",
+        code="PC107",
+    )
 
 
 def _offer(
@@ -289,14 +384,27 @@ def _entries(reader: _Reader, doc: Mapping[str, Any]) -> list[tuple[str, dict[st
             found.append((body["id"], body, where))
         else:
             reader.error(where, "an agent needs a string id")
+    _check_agent_ids(reader, found)
+    return found
+
+
+def _check_agent_ids(reader: _Reader, found: list[tuple[str, dict[str, Any], str]]) -> None:
+    """Each id once (entries and the legacy list together), and one OpenClaw accepts."""
+    first: dict[str, str] = {}
     for agent_id, _, where in found:
+        if agent_id in first:
+            reader.error(
+                where,
+                f"agent '{agent_id}' is also {first[agent_id]}; an agent id is declared once",
+                "hint: keep one of the two (agents.entries, or the legacy agents.list)",
+            )
+        first.setdefault(agent_id, where)
         if not AGENT_ID_RE.fullmatch(agent_id):
             reader.error(
                 where,
                 f"agent id '{agent_id}' must match {AGENT_ID_RE.pattern}",
                 "hint: OpenClaw's schema rejects it too: rename the agent in lowercase",
             )
-    return found
 
 
 def _agent(
@@ -397,7 +505,14 @@ def _check_refs(reader: _Reader, adopted: _Agents, declared: set[str]) -> None:
     chains += [("agents.defaults.imageModel", adopted.image_chain)]
     for who, chain in chains:
         for ref in chain:
-            if ref not in declared:
+            if ref in reader.left_out:
+                reader.error(
+                    who,
+                    f"uses the model of {reader.left_out[ref]}, which is left out: its id or "
+                    "name looks like a secret (not shown)",
+                    "hint: remove the key from the file (and rotate it), or rename the model",
+                )
+            elif ref not in declared:
                 reader.error(
                     who,
                     f"uses '{ref}', which models.providers does not declare",

@@ -18,7 +18,9 @@ Writes a policy repository that compiles as it is: tiers, a team, dev / staging 
 (prod promoted from staging), a starter catalog of real models with public prices, the
 template, the JSON Schema for editors (.vscode/settings.json), a pre-commit config and
 GitHub workflows; then compiles and promotes, so `clawpolicy compile --check` passes.
-DIR must be empty (or hold only .git) unless --force; no file is ever overwritten.
+DIR must be empty (or hold only .git) unless --force; no file is ever overwritten:
+with --force, optional files DIR has (README.md, .gitignore, ...) are kept and named in a
+warning, and an existing policy, template or rendered file is an error.
 
 \b
 With --from, adopts a hand-written openclaw.json (strict JSON): its providers (keys as env
@@ -47,9 +49,13 @@ Examples:
     "day",
     type=click.DateTime(["%Y-%m-%d"]),
     metavar="YYYY-MM-DD",
-    help="Date of the adopted catalog snapshot (default: today, UTC).",
+    help="With --from: date of the adopted catalog snapshot (default: today, UTC).",
 )
-@click.option("--force", is_flag=True, help="Allow a non-empty DIR (never overwrites a file).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Allow a non-empty DIR (never overwrites a file; keeps an existing README.md, ...).",
+)
 @output_options(("text", "json"))
 def init(
     directory: Path, adopt_from: Path | None, day: datetime | None, force: bool, out: Output
@@ -57,6 +63,8 @@ def init(
     """Create a policy repository in DIR (or adopt an existing openclaw.json)."""
     from ..adopt import initializer
 
+    if day is not None and adopt_from is None:
+        raise click.UsageError("--date goes with --from (it dates the adopted catalog)")
     options = initializer.InitOptions(directory, adopt_from, day.date() if day else None, force)
     with user_errors(out):
         result = initializer.init_repo(options)
@@ -76,9 +84,19 @@ def init(
 def _summary(result: "InitResult") -> str:
     envs = ", ".join(result.resolutions)
     agents = len({a for r in result.resolutions.values() for a in r.agents})
+    steps = [] if result.root.resolve() == Path.cwd().resolve() else [f"cd {result.root}"]
+    if not _in_git_work_tree(result.root):
+        steps.append("git init")
+    steps += ["git add -A", "git commit -m 'clawpolicy init'"]
     return (
         f"created {result.root}: {len(result.files)} files, {agents} agent(s) in {envs}; "
         "rendered/ is compiled and up to date\n"
-        f"next: cd {result.root} && git init && git add -A && git commit -m 'clawpolicy init'\n"
+        f"next: {' && '.join(steps)}\n"
         "then: clawpolicy explain <agent> --env dev, clawpolicy cost --by team"
     )
+
+
+def _in_git_work_tree(root: Path) -> bool:
+    """DIR or a folder above it has `.git` (a folder, or a file for a worktree or submodule)."""
+    home = root.resolve()
+    return any((folder / ".git").exists() for folder in (home, *home.parents))

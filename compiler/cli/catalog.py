@@ -47,7 +47,7 @@ DIFF_EPILOG = """\b
 Examples:
   clawpolicy catalog diff policies/catalogs/old.json new.json
   clawpolicy catalog diff old.json new.json --format markdown > comment.md
-  clawpolicy catalog diff old.json new.json --format json | jq '.added'
+  clawpolicy catalog diff old.json new.json --format json | jq '.offers.added'
 """
 
 

@@ -279,12 +279,18 @@ def _is_catalog(path: str) -> bool:
     return path.startswith("policies/") and path.endswith(".json")
 
 
-def _cause(old: Side, new: Side, own_file: str | None) -> str:
-    """What moved a chain, from the input digests in the two locks."""
+def _moved_inputs(old: Side, new: Side) -> frozenset[str] | None:
+    """The inputs whose digests differ between the two locks (None: a side has no lock)."""
     if old.lock is None or new.lock is None:
-        return "unknown"
+        return None
     before, after = old.lock.inputs, new.lock.inputs
-    moved = {p for p in {*before, *after} if before.get(p) != after.get(p)}
+    return frozenset(p for p in {*before, *after} if before.get(p) != after.get(p))
+
+
+def _cause(moved: frozenset[str] | None, own_file: str | None) -> str:
+    """What moved a chain, from the inputs that moved (`_moved_inputs`)."""
+    if moved is None:
+        return "unknown"
     catalog = any(_is_catalog(p) for p in moved)
     policy = any(
         not _is_catalog(p)
@@ -311,6 +317,7 @@ def _change(
     entries: tuple[Mapping[str, Any], Mapping[str, Any]],
     coarse: str,
     new_side: NewSide,
+    costs: tuple[Decimal | None, Decimal | None],
 ) -> ChainChange:
     """One agent's ChainChange with its causes and moves in words."""
     (old, new), (old_entry, new_entry) = sides, entries
@@ -327,8 +334,7 @@ def _change(
         status,
         refs[0],
         refs[1],
-        _costs(old.lock).get(key),
-        _costs(new.lock).get(key),
+        *costs,
         coarse,
         tuple(sorted(k for k in settings if old_entry.get(k) != new_entry.get(k))),
         why,
@@ -344,6 +350,7 @@ def _chain_changes(
     before, after = _entries(old.config), _entries(new.config)
     old_costs, new_costs = _costs(old.lock), _costs(new.lock)
     compare_costs = old.lock is not None and new.lock is not None
+    moved = _moved_inputs(old, new)
     found = []
     for key in {*before, *after}:
         old_entry, new_entry = before.get(key, {}), after.get(key, {})
@@ -352,8 +359,9 @@ def _chain_changes(
         )
         if key in before and key in after and same:
             continue
-        coarse = _cause(old, new, sources.get(key)) if old.exists and new.exists else "policy"
-        found.append(_change(key, (old, new), (old_entry, new_entry), coarse, new_side))
+        coarse = _cause(moved, sources.get(key)) if old.exists and new.exists else "policy"
+        costs = (old_costs.get(key), new_costs.get(key))
+        found.append(_change(key, (old, new), (old_entry, new_entry), coarse, new_side, costs))
     return sorted(found, key=lambda c: (_STATUS_ORDER[c.status], c.key.startswith("@"), c.key))
 
 
@@ -399,7 +407,7 @@ def diff_environment(
     status = "added" if not old.exists else "removed" if not new.exists else "unchanged"
     if status == "unchanged" and (changes or agents):
         status = "changed"
-    cause = _cause(old, new, None) if status == "changed" else ""
+    cause = _cause(_moved_inputs(old, new), None) if status == "changed" else ""
     return EnvDiff(
         name,
         status,

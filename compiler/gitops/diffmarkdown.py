@@ -104,8 +104,8 @@ def _mermaid(report: DiffReport) -> list[str]:
 def _field_rows(report: DiffReport) -> list[str]:
     return [
         f"| {e.environment} | `{_cell(c.pointer or '(whole file)')}` | {c.kind} | "
-        f"{'' if c.kind == 'added' else '`' + _cell(value_text(c.old, 60)) + '`'} | "
-        f"{'' if c.kind == 'removed' else '`' + _cell(value_text(c.new, 60)) + '`'} |"
+        f"{'' if c.kind == 'added' else '`' + _cell(value_text(c.old, 60, c.pointer)) + '`'} | "
+        f"{'' if c.kind == 'removed' else '`' + _cell(value_text(c.new, 60, c.pointer)) + '`'} |"
         for e in report.environments
         for c in e.changes
     ]

@@ -15,6 +15,7 @@ from ..output.writer import CONFIG_NAME
 from ..promote.pending import PendingPromotion
 from ..promote.pendingreport import format_text as pending_text
 from ..promote.pendingreport import to_json as pending_json
+from ..redaction import redact_text, redact_value
 from ..resolve.resolver import DEFAULT_SLOTS
 
 MARKDOWN_LIMIT = 65_000
@@ -108,8 +109,18 @@ def cost_move(old: Decimal | None, new: Decimal | None, arrow: str = "->") -> st
     return text
 
 
-def value_text(value: Any, width: int = 80) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+def value_text(value: Any, width: int = 80, pointer: str = "") -> str:
+    """One side of a field change as JSON, cut to `width`: redacted *before* it is cut (a cut
+    can split a secret so that its shape no longer matches), as a value at `pointer`.
+
+    Example:
+        >>> value_text({"url": "postgres://app:" + "x" * 40 + "@db/app"}, 40)
+        '{"url": "postgres://***@db/app"}'
+        >>> value_text("0123456789abcdef" * 2, 20, "/env/vars/OPENAI_KEY")
+        '"***"'
+    """
+    shown = redact_value({"pointer": pointer, "old": value})["old"] if pointer else value
+    text = redact_text(json.dumps(redact_value(shown), ensure_ascii=False))
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
@@ -203,9 +214,9 @@ def format_text(report: DiffReport) -> str:
             lines += ["", f"field changes in {env.environment}/{CONFIG_NAME} ({len(env.changes)}):"]
             lines += [
                 f"  {sign[c.kind]} {c.pointer or '(whole file)'}: "
-                f"{value_text(c.old) if c.kind != 'added' else ''}"
+                f"{value_text(c.old, pointer=c.pointer) if c.kind != 'added' else ''}"
                 f"{' -> ' if c.kind == 'changed' else ''}"
-                f"{value_text(c.new) if c.kind != 'removed' else ''}"
+                f"{value_text(c.new, pointer=c.pointer) if c.kind != 'removed' else ''}"
                 for c in env.changes
             ]
     return "\n".join(lines) + "\n"

@@ -187,6 +187,9 @@ def _check_tier_ref(
     reader.problems.append(error("PC104", f"unknown tier '{name}'", span, hint))
 
 
+EXPLAINS_ERRORS = ("PC113", "PC123")  # warnings shown with the errors of a failed load
+
+
 def load_project(root: Path) -> Project:
     """Read and check every policy file under `root`.
 
@@ -222,8 +225,9 @@ def load_project(root: Path) -> Project:
     _check_pin_providers(reader, agents, envs)
     for finding in check_project(tiers, agents, envs):
         (reader.problems if finding.severity is Severity.ERROR else warnings).append(finding)
-    # an unused tier is shown with the errors too: it is how a tier renamed in tiers.yaml shows
-    raise_if_errors([*reader.problems, *(w for w in warnings if w.code == "PC123")])
+    # shown with the errors too, as what explains them: an unused tier (how a tier renamed in
+    # tiers.yaml shows) and a teams pattern that matches no team (agents then not deployed)
+    raise_if_errors([*reader.problems, *(w for w in warnings if w.code in EXPLAINS_ERRORS)])
     return Project(
         str(root),
         tiers,
@@ -329,7 +333,8 @@ def _load_environments(
     """Every environment file; `known` is (tiers, agents, teams, templates) loaded so far."""
     tiers, agents, teams, templates = known
     loaded_files = []
-    for path in _policy_files(reader, root / "policies" / "environments"):
+    paths = _policy_files(reader, root / "policies" / "environments")
+    for path in paths:
         loaded = reader.load(path, EnvironmentFileSpec)
         if loaded is not None:
             loaded_files.append(loaded)
@@ -339,7 +344,8 @@ def _load_environments(
                 "PC112", "no environments in policies/environments/", Span("policies/environments")
             )
         )
-    names = {f.spec.environment for f in loaded_files}
+    # None: a file failed to load, so its name is unknown and promote_from is not checked
+    names = {f.spec.environment for f in loaded_files} if len(loaded_files) == len(paths) else None
     envs: dict[str, Environment] = {}
     for loaded in loaded_files:
         context = (tiers, agents, teams, names, templates)
@@ -386,7 +392,8 @@ def _make_environment(
             ("tiers", name),
         )
     providers = check_providers(reader, loaded)
-    if spec.promote_from is not None and spec.promote_from not in env_names:
+    known_names = env_names if env_names is not None else {spec.promote_from}
+    if spec.promote_from is not None and spec.promote_from not in known_names:
         reader.problems.append(
             error(
                 "PC108",
@@ -398,7 +405,10 @@ def _make_environment(
         reader.problems.append(
             error("PC108", "an environment cannot promote from itself", spans.get("promote_from"))
         )
-    agent_ids = _deployed_agents(spec, smap, agents, teams, warnings)
+    # a team file that failed to load is not "no team": PC113 only when every team loaded
+    agent_ids = _deployed_agents(
+        spec, smap, agents, teams, warnings if reader.agents_complete else []
+    )
     overrides_of_agents, agent_ids = agent_overrides(reader, loaded, agents, agent_ids)
     if not agent_ids and reader.agents_complete:
         reader.problems.append(

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..diagnostics import Diagnostic, error
-from ..redaction import looks_secret, shown
+from ..redaction import located, looks_secret, shown
 from .yamlsource import SourceMap
 
 
@@ -161,7 +161,7 @@ def _message(
     where = ".".join(str(p) for p in doc_path)
     code = "PC109" if message.startswith("invalid glob") else "PC103"
     code = "PC107" if kind == "literal_secret" else code
-    return code, f"{where}: {message}" if where else message, ()
+    return code, located(where, message) if where else message, ()
 
 
 def diagnostics_from_validation(

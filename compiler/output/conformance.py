@@ -59,21 +59,30 @@ def iter_refs(config: dict[str, Any]) -> Iterator[tuple[str, Any]]:
 
 
 # every shape of redaction.SECRET_SHAPES contains one of these literally
-_SECRET_MARKERS = ("sk-", "AKIA", "ASIA", "gh", "xox", "AIza", "glpat-", "eyJ", "PRIVATE KEY", "@")
+_SECRET_MARKERS = (
+    *("sk-", "AKIA", "ASIA", "gh", "xox", "AIza", "glpat-", "eyJ", "PRIVATE KEY", "@"),
+    *("k_live_", "hooks.slack.com", ":A"),
+)
 
 
 def iter_secrets(
     value: Any, where: str = "", field: str = "", shapes: bool = True
 ) -> Iterator[tuple[str, str]]:
     """(json path, kind) of every string that looks like a credential, and of every literal
-    value of a secret-named field (`token`, `password`, `apiKey`, anything under `headers`);
-    SecretRefs and `${VAR}` strings name a secret without holding it.
+    value of a secret-named field (`token`, `password`, `apiKey`, `DB_PASS`, anything under
+    `headers`); SecretRefs and `${VAR}` strings name a secret without holding it. An env var
+    of the output's `env` block is checked like any field: `NODE_ENV: production` is fine,
+    `DB_PASS: ...` is not (`init --from` leaves every literal env var out, to be safe).
 
     Example:
         >>> list(iter_secrets({"a": ["https://u:pw@h/x", "sk-" + "x" * 24, "${KEY}"]}))
         [('a[0]', 'password in a URL'), ('a[1]', 'API key')]
-        >>> list(iter_secrets({"auth": {"token": "hunter2", "password": "${PW}"}}))
+        >>> list(iter_secrets({"auth": {"token": "hunter2", "password": "${PW}", "pin": 7}}))
         [('auth.token', 'literal value of a secret field')]
+        >>> list(iter_secrets({"auth": {"password": 987654321, "enabled": True}}))
+        [('auth.password', 'literal value of a secret field')]
+        >>> list(iter_secrets({"env": {"vars": {"REGION": "eu", "DB_PASS": "x", "K": "${K}"}}}))
+        [('env.vars.DB_PASS', 'literal value of a secret field')]
     """
     if isinstance(value, dict):
         if redaction.is_reference(value):
@@ -95,6 +104,15 @@ def iter_secrets(
             yield where, kind
         elif field and value and not redaction.is_reference(value):
             yield where, "literal value of a secret field"
+    elif field and isinstance(value, int | float) and not isinstance(value, bool):
+        yield where, "literal value of a secret field"  # a PIN or numeric key is one too
+
+
+def _secret_error(where: str, kind: str, span: Span) -> Diagnostic:
+    hint = "hint: reference secrets through env SecretRefs or ${VAR}, never literally"
+    return error(
+        "PC107", f"{where} looks like a literal secret ({kind}); it is not shown", span, hint
+    )
 
 
 def check(text: str, path: str) -> list[Diagnostic]:
@@ -130,15 +148,7 @@ def check(text: str, path: str) -> list[Diagnostic]:
     # cheap substring tests first: the shape regexes run only when one could match
     suspect = any(marker in text for marker in _SECRET_MARKERS)
     secrets = iter_secrets(config, shapes=suspect)
-    found.extend(
-        error(
-            "PC107",
-            f"{where} looks like a literal secret ({kind}); it is not shown",
-            span,
-            "hint: reference secrets through env SecretRefs or ${VAR}, never literally",
-        )
-        for where, kind in secrets
-    )
+    found.extend(_secret_error(where, kind, span) for where, kind in secrets)
     if not _dict(config.get("gateway")).get("mode"):
         found.append(
             error(

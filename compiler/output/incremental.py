@@ -47,6 +47,7 @@ from ..diagnostics import (
     raise_if_errors,
 )
 from ..load import repofiles
+from ..redaction import redact_text
 from .writer import OUTPUT_DIR, WriteReport, write_file, write_lock
 
 FORMAT = "clawpolicy-compile-record"
@@ -60,6 +61,8 @@ RUNTIME_LIBRARIES = ("pydantic", "pydantic-core", "PyYAML", "Jinja2", "MarkupSaf
 # between runs must not decide a check.
 CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "BUILDKITE", "TF_BUILD")
 MISSING = "missing"  # the digest recorded for an input that is not there
+MAX_RECORD_BYTES = 256 * 1024 * 1024  # a record of 100,000 chains is about 20 MB
+MAX_COST = Decimal(10) ** 15  # USD per month; a policy's own bounds are far lower
 MAX_INPUT_FILES = 50_000  # files under one of SCANNED (the loader's own limits are lower)
 PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -296,7 +299,8 @@ def record_path(root: Path) -> Path | None:
 def _diagnostic_json(diag: Diagnostic) -> list[Any]:
     span = diag.span
     where = [span.path, span.line, span.column] if span is not None else None
-    return [diag.code, diag.severity.value, diag.message, where, list(diag.notes)]
+    notes = [redact_text(note) for note in diag.notes]  # the file holds no secret either
+    return [diag.code, diag.severity.value, redact_text(diag.message), where, notes]
 
 
 def _diagnostic(item: Sequence[Any]) -> Diagnostic:
@@ -323,13 +327,22 @@ def _summary_json(summary: CompileSummary) -> dict[str, Any]:
     }
 
 
+def _money(text: Any) -> Decimal:
+    """A cost read back from a record; anything but a plausible number (finite, within far
+    more than the bounds a policy allows) is a corrupt record."""
+    value = Decimal(str(text)[:64])
+    if not value.is_finite() or abs(value) > MAX_COST:
+        raise ValueError(f"not a cost: {text!r}")
+    return value
+
+
 def _summary(data: Mapping[str, Any]) -> CompileSummary:
     environments = {
         str(name): EnvironmentSummary(
-            Decimal(body["cost"]),
+            _money(body["cost"]),
             {
                 str(key): ChainSummary(
-                    tuple(map(str, refs)), None if cost is None else Decimal(cost)
+                    tuple(map(str, refs)), None if cost is None else _money(cost)
                 )
                 for key, refs, cost in body["agents"]
             },
@@ -341,7 +354,7 @@ def _summary(data: Mapping[str, Any]) -> CompileSummary:
 
 def _read(path: Path, mode: Mode) -> tuple[Record, dict[str, str]] | None:
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(repofiles.read_bytes(path, MAX_RECORD_BYTES))
         if data["format"] != FORMAT or data["version"] != VERSION or data["key"] != _key(mode):
             return None
         record = Record(
@@ -352,7 +365,17 @@ def _read(path: Path, mode: Mode) -> tuple[Record, dict[str, str]] | None:
             tuple(map(str, data["extra"])),
         )
         return record, {str(k): str(v) for k, v in data["inputs"].items()}
-    except (OSError, ArithmeticError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+    except (
+        OSError,
+        repofiles.FileProblem,
+        ArithmeticError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        RecursionError,
+    ):
         return None  # absent, unreadable or not ours: compile in full
 
 
@@ -423,5 +446,7 @@ def store(
         "waiting": [_diagnostic_json(d) for d in record.waiting],
         "summary": _summary_json(record.summary),
     }
-    with suppress(CompileError):  # a record that cannot be kept only costs the next compile time
+    with suppress(CompileError, OSError):  # a record not kept only costs the next compile time
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)  # records are the user's own: no one else reads them
         write_file(path, json.dumps(document, separators=(",", ":")).encode("utf-8"))

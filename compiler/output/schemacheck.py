@@ -19,8 +19,10 @@ from typing import Any, cast
 import jsonschema.exceptions
 from jsonschema.protocols import Validator
 
+from .. import redaction
 from ..diagnostics import Diagnostic, Span, error
 from ..load.project import Environment, Project
+from ..redaction import located
 from ..resolve.resolver import Resolution
 from . import openclawschema
 from .openclawschema import ENTRIES
@@ -80,7 +82,7 @@ def _explain(
     """Our wording for one jsonschema error (at `prefix` + its path); an unknown-keys error
     yields one problem per key."""
     path: JsonPath = (*prefix, *err.absolute_path)
-    instance: Any = err.instance
+    instance: Any = _Hidden() if redaction.is_secret_path(path) else err.instance
     rule, value = err.validator, cast(Any, err.validator_value)
     schema = err.schema if isinstance(err.schema, Mapping) else {}
     if rule == "additionalProperties" and isinstance(instance, dict):
@@ -131,8 +133,9 @@ def _explain_union(
         if sub.validator == "type" and not sub.relative_path:
             kinds = cast(Any, sub.validator_value)
             wanted.update(dict.fromkeys(kinds if isinstance(kinds, list) else [kinds]))
-    message = f"expected {' or '.join(wanted)}, got {_json_type(err.instance)}"
-    yield SchemaProblem((*prefix, *err.absolute_path), message)
+    path: JsonPath = (*prefix, *err.absolute_path)
+    instance = _Hidden() if redaction.is_secret_path(path) else err.instance
+    yield SchemaProblem(path, f"expected {' or '.join(wanted)}, got {_json_type(instance)}")
 
 
 def _unknown_keys(
@@ -170,8 +173,14 @@ def _listed(values: Any) -> str:
     return ", ".join(json.dumps(v) for v in values)
 
 
+class _Hidden:
+    """The value at a secret-named path (`env.vars.DB_PASS`): never quoted in a message."""
+
+
 def _short(value: Any) -> str:
     """A JSON value for a message, cut to 60 characters."""
+    if isinstance(value, _Hidden):
+        return "a value (not shown: a secret field)"
     return _clip(json.dumps(value), 60)
 
 
@@ -181,6 +190,8 @@ def _clip(text: str, limit: int) -> str:
 
 def _json_type(value: Any) -> str:
     """The JSON type of `value`, with the value itself for scalars (`string "x"`)."""
+    if isinstance(value, _Hidden):
+        return "a value (not shown: a secret field)"
     if isinstance(value, dict):
         return "object"
     if isinstance(value, list):
@@ -256,7 +267,7 @@ def check(rendered: RenderedFile, project: Project, resolution: Resolution) -> l
         else:
             line = _template_line(template, problem.path, config)
             span = Span(f"templates/{env.spec.template}", line, 1 if line else 0)
-        message = f"{dotted(problem.path)}: {problem.message}"
+        message = located(dotted(problem.path), problem.message)
         diagnostics.append(error("PC306", message, span, *notes, *problem.notes))
     return diagnostics
 

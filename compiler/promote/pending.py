@@ -119,7 +119,7 @@ def agent_moves(running: Side, upcoming: Side, misfit: Mapping[str, str]) -> lis
         settings = (
             _entry_settings(old_entries.get(key), new_entries.get(key)) if old and new else ()
         )
-        if old == new and old_cost == new_cost and not settings:
+        if old == new and old_cost == new_cost and not settings and key not in misfit:
             continue
         status = "added" if not old else "removed" if not new else "changed"
         moves.append(

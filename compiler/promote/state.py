@@ -103,10 +103,15 @@ def check_committed(
 def _moves_without_render(
     running_side: Side, plan: promoter.Promotion, target: Environment, misfit: Mapping[str, str]
 ) -> list[pending_mod.AgentMove]:
-    """The chain moves of a promotion that cannot be rendered now (costs unknown)."""
+    """The chain moves of a promotion that cannot be rendered now: costs are unknown but for
+    the chains it keeps as they run (those are no move at all)."""
     deployed = {*target.agent_ids, *SLOTS}
     chains = {k: v for k, v in plan.chains.items() if k in deployed or k.startswith("@tier:")}
-    upcoming = Side(Lock(target.name, chains, {}, {}), running_side.config)
+    running_lock = running_side.lock
+    costs = {
+        k: c for k, c in running_lock.costs.items() if running_lock.chains.get(k) == chains.get(k)
+    }
+    upcoming = Side(Lock(target.name, chains, costs, {}), running_side.config)
     return pending_mod.agent_moves(running_side, upcoming, misfit)
 
 
