@@ -250,3 +250,27 @@ def test_a_schema_error_at_a_secret_field_never_quotes_the_value(
     assert result.exit_code == 2
     assert "error[PC306]: env.vars.DB_PASS expected string, got a value (not shown" in result.stderr
     assert "12345678" not in result.stdout + result.stderr
+
+
+def test_schema_errors_under_a_secret_field_keep_their_shape_but_never_the_value() -> None:
+    """Structural errors (unknown or missing keys) at a secret field are explained as anywhere
+    else; a rule whose jsonschema message quotes the value is reworded without it."""
+    import jsonschema
+
+    from compiler.output.schemacheck import _explain
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "apiKey": {"type": "string", "maxLength": 3},
+            "token": {"type": "object", "additionalProperties": False, "required": ["id"]},
+        },
+    }
+    config = {"apiKey": "hunter2secret", "token": {"extra": 1}}
+    errors = jsonschema.Draft202012Validator(schema).iter_errors(config)
+    problems = [p for err in errors for p in _explain(err)]
+    text = " ".join(f"{p.path} {p.message}" for p in problems)
+    assert "hunter2secret" not in text
+    assert "breaks the schema's maxLength rule (a value (not shown" in text
+    assert any(p.path == ("token", "id") and p.message == "missing required key" for p in problems)
+    assert any(p.path[:2] == ("token", "extra") for p in problems), text

@@ -82,7 +82,9 @@ def _explain(
     """Our wording for one jsonschema error (at `prefix` + its path); an unknown-keys error
     yields one problem per key."""
     path: JsonPath = (*prefix, *err.absolute_path)
-    instance: Any = _Hidden() if redaction.is_secret_path(path) else err.instance
+    instance: Any = err.instance
+    hidden = redaction.is_secret_path(path)
+    shown: Any = _Hidden() if hidden else instance  # what a message may quote
     rule, value = err.validator, cast(Any, err.validator_value)
     schema = err.schema if isinstance(err.schema, Mapping) else {}
     if rule == "additionalProperties" and isinstance(instance, dict):
@@ -91,19 +93,21 @@ def _explain(
         yield from _explain_union(err, prefix)
     elif rule in ("anyOf", "oneOf", "enum"):
         allowed = _listed(value) if rule == "enum" else _choices(value)
-        yield SchemaProblem(path, f"must be one of {allowed}; got {_short(instance)}")
+        yield SchemaProblem(path, f"must be one of {allowed}; got {_short(shown)}")
     elif rule == "const":
-        yield SchemaProblem(path, f"must be {_short(value)}; got {_short(instance)}")
+        yield SchemaProblem(path, f"must be {_short(value)}; got {_short(shown)}")
     elif rule == "type":
         wanted = " or ".join(value) if isinstance(value, list) else value
-        yield SchemaProblem(path, f"expected {wanted}, got {_json_type(instance)}")
+        yield SchemaProblem(path, f"expected {wanted}, got {_json_type(shown)}")
     elif rule == "pattern" and "propertyNames" in err.relative_schema_path:
         yield SchemaProblem((*path, instance), f"key does not match {value}")
     elif rule == "pattern":
-        yield SchemaProblem(path, f"{_short(instance)} does not match {value}")
+        yield SchemaProblem(path, f"{_short(shown)} does not match {value}")
     elif rule == "required" and isinstance(instance, dict):
         missing = [key for key in value if key not in instance]
         yield from (SchemaProblem((*path, key), "missing required key") for key in missing)
+    elif hidden:  # jsonschema's own message quotes the value
+        yield SchemaProblem(path, f"breaks the schema's {rule} rule ({_short(shown)})")
     else:
         yield SchemaProblem(path, _clip(err.message, 200))
 
