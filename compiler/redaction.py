@@ -83,9 +83,9 @@ _SECRET_NAMES = (
 # secret names that are also the end of ordinary words (`bypass`, `compass`): a whole word only
 _SECRET_WORDS = ("pass", "pwd", "webhook")
 _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-_CONTAINERS = ("headers",)  # every value inside is masked; the header names stay
 # Shown as *** in printed text but not refused in output, where they are often not secrets
-# (OpenClaw's `sessionKey`, `securityHeaders`): any name ending in the word key, any *Headers.
+# (OpenClaw's `sessionKey`, `securityHeaders`): any name ending in the word key; every value
+# inside a *Headers mapping (the header names stay).
 _DISPLAY_WORDS = ("key", "keys")
 _DISPLAY_CONTAINER_SUFFIX = "headers"
 _ENV_REF = re.compile(r"\$\{[A-Z][A-Z0-9_]{0,127}\}")
@@ -330,7 +330,7 @@ def _mask_after_pointer(line: str) -> str:
     return line
 
 
-# every name in _SECRET_NAMES, _SECRET_WORDS and _CONTAINERS contains one of these (lowercased)
+# every name in _SECRET_NAMES, _SECRET_WORDS, _DISPLAY_WORDS and *headers contains one of these
 _FIELD_HINTS = (
     *("key", "token", "secret", "pass", "pwd", "hook", "auth", "credential", "cookie", "session"),
     "head",

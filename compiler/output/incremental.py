@@ -24,6 +24,7 @@ Jenkins, Buildkite, Azure variables: a fresh runner has nothing to reuse, and a 
 between runs must not decide a check) or when `CLAWPOLICY_CACHE_DIR` is set but empty.
 """
 
+import functools
 import hashlib
 import json
 import os
@@ -243,8 +244,15 @@ def fingerprint(root: Path, extra: Iterable[str] = ()) -> dict[str, str] | None:
 
 
 def _build() -> str:
-    """The clawpolicy that compiles: version, Python, and every file of the package (size and
-    time), so an edited or reinstalled compiler never trusts another's records."""
+    """The clawpolicy that compiles: version, Python, its files and libraries, so an edited
+    or reinstalled compiler never trusts another's records."""
+    return digest("\n".join([__version__, sys.version, _installed()]).encode("utf-8"))
+
+
+@functools.cache
+def _installed() -> str:
+    """Every file of the package (size and time) and the runtime libraries' versions: read
+    once per process (a run checks a record, then keeps one)."""
     parts = []
     for folder, dirs, files in os.walk(PACKAGE):
         dirs[:] = [d for d in dirs if d != "__pycache__"]
@@ -258,8 +266,7 @@ def _build() -> str:
             libraries.append(f"{name}=={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             libraries.append(f"{name} missing")
-    text = "\n".join([__version__, sys.version, *libraries, *sorted(parts)])
-    return digest(text.encode("utf-8"))
+    return "\n".join([*libraries, *sorted(parts)])
 
 
 def _key(mode: Mode) -> str:
