@@ -200,7 +200,7 @@ def compile_project(options: CompileOptions) -> CompileResult:
     """
     root = options.root.resolve()
     with _fewer_collections():
-        if not options.write or options.check or not root.is_dir():
+        if options.mode.writes_nothing or not root.is_dir():
             return _compile_and_record(options, root)
         with writer.write_lock(root):
             return _compile_and_record(options, root)
@@ -210,17 +210,15 @@ def _compile_and_record(options: CompileOptions, root: Path) -> CompileResult:
     record = options.incremental and not options.upgrade and incremental.record_path(root)
     before = incremental.fingerprint(root) if record else None  # None: no record is kept
     result, found, waiting = _compile(options, root)
-    kept = Record(
-        tuple(found),
-        tuple(waiting),
-        result.summary,
-        {f.relpath: incremental.digest(f.text.encode("utf-8")) for f in result.files},
-        _outside_scanned(result.project),
-    )
+    kept = _record(result, found, waiting) if before is not None else None
     try:
         warnings = incremental.finish(found, waiting, options.mode)
     except CompileError:
-        if before is not None and not any(d.severity is Severity.ERROR for d in found):
+        if (
+            kept is not None
+            and before is not None
+            and not any(d.severity is Severity.ERROR for d in found)
+        ):
             read = result.project.input_digests
             incremental.store(root, replace(options.mode, check=True), kept, before, read)
         raise
@@ -228,9 +226,20 @@ def _compile_and_record(options: CompileOptions, root: Path) -> CompileResult:
     if options.write:
         writing = not options.check
         report = writer.write(result.files, root, options.check, locked=writing)
-    if before is not None:
+    if kept is not None and before is not None:
         incremental.store(root, options.mode, kept, before, result.project.input_digests)
     return replace(result, report=report, warnings=warnings)
+
+
+def _record(result: CompileResult, found: list[Diagnostic], waiting: list[Diagnostic]) -> Record:
+    """What `incremental.store` keeps of a compile (built only when a record is kept)."""
+    return Record(
+        tuple(found),
+        tuple(waiting),
+        result.summary,
+        {f.relpath: incremental.digest(f.text.encode("utf-8")) for f in result.files},
+        _outside_scanned(result.project),
+    )
 
 
 def _outside_scanned(project: Project) -> tuple[str, ...]:

@@ -22,9 +22,7 @@ from .load.loader import load_project
 from .load.project import Environment, Project
 from .resolve.constraints import monthly_cost
 from .resolve.resolver import ChainResult, Resolution, resolve
-from .resolve.subjects import agent_subject
 
-GROUPINGS = ("team", "tier", "environment", "agent")
 NO_WORKLOAD, PRICE_UNKNOWN, NOT_PROMOTED = "no workload", "price unknown", "not promoted"
 PIE_SLICES = 12  # more groups are summed into one "other" slice
 
@@ -105,22 +103,22 @@ def collect(root: Path, envs: Iterable[str] = ()) -> tuple[tuple[CostLine, ...],
         CompileError: the repository does not load or an environment does not compile.
     """
     root = root.resolve()
-    project = load_project(root)
-    chosen = api.select_environments(project, envs)
-    options = api.CompileOptions(root=root, envs=tuple(e.name for e in chosen), write=False)
+    options = api.CompileOptions(root=root, envs=tuple(envs), write=False)
     try:
-        resolutions = dict(api.compile_project(options).resolutions)
+        result = api.compile_project(options)
+        project, resolutions = result.project, dict(result.resolutions)
+        chosen = api.select_environments(project, envs)
     except CompileError as exc:
         if any(d.code != "PC204" for d in exc.diagnostics if d.severity is Severity.ERROR):
             raise
+        project = load_project(root)
+        chosen = api.select_environments(project, envs)
         resolutions = _without_environment_budgets(project, root, chosen)
     lines: list[CostLine] = []
     for env in chosen:
         if env.name in resolutions:
-            chains = {
-                a: (r.refs[0], _current_cost(project, env, a, r))
-                for a, r in resolutions[env.name].agents.items()
-            }
+            agents = resolutions[env.name].agents
+            chains = {a: (r.refs[0], _current_cost(env, r)) for a, r in agents.items()}
         else:  # not promoted yet (no lock), or promoted beside an environment over budget
             lock = api.read_lock(root, env.name)
             costs = {a: Decimal(c) for a, c in lock.costs.items()}
@@ -129,19 +127,14 @@ def collect(root: Path, envs: Iterable[str] = ()) -> tuple[tuple[CostLine, ...],
     return tuple(lines), project
 
 
-def _current_cost(
-    project: Project, env: Environment, agent_id: str, result: ChainResult
-) -> Decimal | None:
+def _current_cost(env: Environment, result: ChainResult) -> Decimal | None:
     """The primary's estimate with its price and the agent's workload as they stand now: in a
     promoted environment the lock's figure is the one of the promotion (compile checks budgets
     with this one)."""
     if env.spec.promote_from is None:
         return result.cost
-    agent = project.agents.get(agent_id)
-    subject = agent_subject(project, env, agent) if agent is not None else None
-    if subject is None or not subject.workload or not result.chain:
-        return None
-    return monthly_cost(result.chain[0], *subject.workload)
+    workload = result.subject.workload  # the agent as the environment deploys it now
+    return monthly_cost(result.chain[0], *workload) if workload and result.chain else None
 
 
 def _without_environment_budgets(

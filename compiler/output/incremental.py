@@ -30,7 +30,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import metadata
@@ -282,9 +282,7 @@ def _is_set(value: str | None) -> bool:
 
 def record_path(root: Path) -> Path | None:
     """Where the records of the repository at `root` live (None: records are off)."""
-    if any(
-        os.environ.get(name, "").strip().lower() not in ("", "0", "false") for name in CI_VARIABLES
-    ):
+    if any(_is_set(os.environ.get(name)) for name in CI_VARIABLES):
         return None
     configured = os.environ.get("CLAWPOLICY_CACHE_DIR")
     if configured is not None and not configured.strip():
@@ -398,10 +396,8 @@ def replay(root: Path, mode: Mode) -> Outcome | None:
     if found is None:
         return None
     record, inputs = found
-    if not mode.writes_nothing:
-        with write_lock(root):  # a writing run is refused (PC309) beside another, as in full
-            now = fingerprint(root, record.extra)
-    else:
+    # a writing run is refused (PC309) beside another, as in full
+    with nullcontext() if mode.writes_nothing else write_lock(root):
         now = fingerprint(root, record.extra)
     if now is None or now != inputs:
         return None
